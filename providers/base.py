@@ -1,0 +1,101 @@
+"""The contract between the engine and a provider.
+
+A provider is one module in this package that defines `OPTIONS` and `create()`, and is listed
+in `providers.REGISTRY`. It knows how to reach one kind of place that holds variables (a .env
+file, a GitHub repository, a Vercel project). It never sees the config file or the Neon client:
+the engine hands it resolved options, desired values and the writes to make. The diff lives
+in the engine (sync.plan), not here.
+
+    scope()   options of one target (after a sync item's overrides) -> the Scope they address
+    read()    the current keys of some scopes, in as few requests as the API allows
+    apply()   create / update / delete keys of one scope; return a change marker per key
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from sync.secret import Secret
+
+# A target's options after placeholder expansion: str, bool, int or lists of str.
+Options = Mapping[str, Any]
+
+
+@dataclass(frozen=True, order=True)
+class Scope:
+    """One place that holds keys, e.g. a .env file, a GitHub environment, a Vercel
+    (project, environment, git branch). `id` is chosen by the provider: stable, readable,
+    unique within the target (".env.alice", "environment:pr-12", "preview@feature-x")."""
+
+    target: str
+    id: str
+    options: Options = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the engine wants one key to hold."""
+
+    key: str
+    value: Secret
+    secret: bool  # False: a plain, readable variable where the provider distinguishes
+    branch: str  # the Neon branch the value comes from: the ownership marker
+
+
+@dataclass(frozen=True)
+class Current:
+    """What a provider found under one key."""
+
+    key: str
+    value: str | None  # None: write-only (a GitHub secret, a Vercel sensitive var)
+    secret: bool = True
+    updated_at: str | None = None  # the service's change marker, to notice edits by others
+    owner: str | None = None  # Neon branch recorded by the provider itself (e.g. a comment)
+
+
+@dataclass(frozen=True)
+class Write:
+    action: Literal["create", "update", "delete"]
+    key: str
+    desired: Desired | None  # None for delete
+    current: Current | None  # None for create
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a provider may use from the run: the environment (tokens, API URLs), the folder
+    relative paths are resolved against, and the HTTP transport (an emulator in tests)."""
+
+    env: Mapping[str, str]
+    base_dir: Path
+    transport: httpx.BaseTransport | None = None
+    sleep: Any = None  # Callable[[float], None] to wait out rate limits; None means time.sleep
+
+
+class Provider(Protocol):
+    def scope(self, target: str, options: Options) -> Scope:
+        """Validate resolved options and name their scope. Raise ConfigError if they are
+        wrong. Must not touch the network: `neon-sync validate` calls it."""
+        ...
+
+    def check_key(self, scope: Scope, desired: Desired) -> None:
+        """Raise ConfigError if the service cannot hold this key/value (name rules, size)."""
+        ...
+
+    def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
+        """Current keys of each scope (a missing scope maps to {}). May also return other
+        scopes of the same targets holding keys the provider knows neon-sync owns
+        (Current.owner set), so `--prune` finds them without local state."""
+        ...
+
+    def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
+        """Make the writes; return key -> the new change marker (updated_at) for each key
+        written. On failure raise ProviderError with `done` set to what was written."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,203 @@
+"""The one place neon-sync makes HTTP clients.
+
+Every client gets timeouts, a retry transport (backoff with jitter, honouring Retry-After and
+the service's own rate-limit headers, bounded), plain http only for loopback hosts, and one
+`call()` that maps httpx errors and error statuses to ApiError. Tests swap the network for an
+emulator by passing `transport=` (httpx.MockTransport(emulator.handle)).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from sync import __version__
+from sync.errors import ApiError, ConfigError
+
+USER_AGENT = f"neon-sync/{__version__}"
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
+
+# A policy looks at a response and returns how long to wait before retrying it, or None to
+# give up on retrying this response. `attempt` counts from 0.
+RetryPolicy = Callable[[httpx.Response, int], "float | None"]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 5  # total tries, the first included
+    base: float = 0.5  # first backoff, doubled each time, with full jitter
+    cap: float = 30.0  # the longest single wait we accept
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(self.base, min(self.cap, self.base * 2**attempt))
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta or HTTP date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def default_policy(retry: Retry) -> RetryPolicy:
+    def policy(response: httpx.Response, attempt: int) -> float | None:
+        if response.status_code not in retry.statuses:
+            return None
+        return retry_after(response) or retry.backoff(attempt)
+
+    return policy
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries idempotent failures: connection errors and responses the policy accepts."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        retry: Retry,
+        policy: RetryPolicy,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self._inner = inner
+        self._retry = retry
+        self._policy = policy
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # so the body can be sent again
+        for attempt in range(self._retry.attempts):
+            last = attempt == self._retry.attempts - 1
+            try:
+                response = self._inner.handle_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
+                if last:
+                    raise
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            wait = None if last else self._policy(response, attempt)
+            if wait is None:
+                return response
+            if wait > self._retry.cap:
+                return response  # a rate limit that outlasts our patience: report it
+            response.read()
+            response.close()
+            self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def check_base_url(url: str, what: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname in LOOPBACK:
+        return url.rstrip("/")
+    raise ConfigError(
+        f"{what} {url!r} must be an https:// URL (plain http:// is allowed only for localhost)"
+    )
+
+
+def make_client(
+    base_url: str,
+    *,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    retry: Retry | None = None,
+    policy: RetryPolicy | None = None,
+    sleep: Sleep = time.sleep,
+    timeout: float = 30.0,
+) -> httpx.Client:
+    """An httpx client for one service. `what` names the setting the URL came from, for errors."""
+    base = check_base_url(base_url, what)
+    retry = retry or Retry()
+    inner = transport or httpx.HTTPTransport()
+    return httpx.Client(
+        base_url=base,
+        headers={"user-agent": USER_AGENT, **(headers or {})},
+        transport=RetryTransport(inner, retry, policy or default_policy(retry), sleep),
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        follow_redirects=False,
+    )
+
+
+ErrorParser = Callable[[httpx.Response], tuple[str, str | None, str | None]]
+
+
+def json_message(response: httpx.Response) -> tuple[str, str | None, str | None]:
+    """(message, code, request_id) from a JSON error body like {"message": ..., "code": ...}."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    message = code = None
+    if isinstance(body, dict):
+        inner = body.get("error")
+        err: dict[str, Any] = inner if isinstance(inner, dict) else body
+        message = err.get("message")
+        code = err.get("code")
+    text = str(message) if message else (response.reason_phrase or "error")
+    request_id = (
+        response.headers.get("x-neon-request-id")
+        or response.headers.get("x-request-id")
+        or response.headers.get("x-github-request-id")
+        or response.headers.get("x-vercel-id")
+    )
+    if isinstance(body, dict) and not request_id:
+        rid = body.get("request_id")
+        request_id = str(rid) if rid else None
+    return " ".join(text.split()), (str(code) if code else None), request_id
+
+
+def call(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    service: str,
+    action: str,
+    ok: Callable[[httpx.Response], bool] | None = None,
+    hint: Callable[[httpx.Response], str | None] | None = None,
+    parse_error: ErrorParser = json_message,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request; return the response if `ok` (default: 2xx), else raise ApiError.
+    Network failures (after the transport's retries) become ApiError with status None."""
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise ApiError(service, action, "timed out; check your network and try again") from None
+    except httpx.HTTPError as exc:
+        raise ApiError(
+            service, action, f"network error ({type(exc).__name__}); check your network"
+        ) from None
+    accepted = ok(response) if ok else response.is_success
+    if accepted:
+        return response
+    message, code, request_id = parse_error(response)
+    raise ApiError(
+        service,
+        action,
+        message,
+        status=response.status_code,
+        request_id=request_id,
+        code=code,
+        hint=hint(response) if hint else None,
+    )
