@@ -45,6 +45,8 @@ class Desired:
     value: Secret
     secret: bool  # False: a plain, readable variable where the provider distinguishes
     branch: str  # the Neon branch the value comes from: the ownership marker
+    sensitive: bool | None = None  # per-var `sensitive:` (write-only where the provider has it,
+    # e.g. Vercel); None: the target's own setting
 
 
 @dataclass(frozen=True)
