@@ -15,7 +15,9 @@ class Secret:
     def __init__(self, value: str, masked: str | None = None) -> None:
         self._value = value
         self.masked = MASK if masked is None else masked
-        if value:
+        if masked is None:
+            # A raw secret (password, token): scrub it from all output. A derived value with
+            # its own masked form (a URI) holds a raw secret that is remembered already.
             remember(value)
 
     def reveal(self) -> str:

@@ -1,0 +1,195 @@
+"""The public workflows: plan (config + Neon + targets -> changes) and apply (changes ->
+writes + state). The CLI parses options and calls these; tests call them directly."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from providers.base import Current, Scope, Write
+from sync.config import Config
+from sync.desired import Providers, resolve
+from sync.errors import ConfigError, NeonSyncError, ProviderError
+from sync.neon import Branch, NeonClient
+from sync.plan import Action, Change, diff, pending
+from sync.state import Record, State
+
+MAX_TARGETS_IN_FLIGHT = 4
+T = TypeVar("T")
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    errors: dict[str, str]  # target -> why it could not be planned
+    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
+    live: frozenset[str] = frozenset()
+    prune_only: frozenset[str] | None = None
+
+    @property
+    def pending(self) -> list[Change]:
+        return pending(self.changes)
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    applied: bool
+    errors: dict[str, str]  # target -> failure (planning or applying)
+    done: list[Change] = field(default_factory=list)
+
+
+def select_branches(
+    all_branches: Sequence[Branch], names: Sequence[str], prune: bool
+) -> list[Branch]:
+    if not names:
+        return list(all_branches)
+    by_name = {branch.name: branch for branch in all_branches}
+    missing = [name for name in names if name not in by_name]
+    if missing and not prune:
+        raise ConfigError(
+            f"branch {missing[0]!r} does not exist in Neon project; "
+            "check the name (`neon-sync branches` lists them), or add --prune to clean up after it"
+        )
+    return [by_name[name] for name in names if name in by_name]
+
+
+def make_plan(
+    config: Config,
+    neon: NeonClient,
+    made: Providers,
+    state: State,
+    *,
+    branches: Sequence[str] = (),
+    prune: bool = False,
+) -> Plan:
+    """What sync would do. Reads Neon and every target involved; writes nothing."""
+    all_branches = neon.branches()
+    live = frozenset(branch.name for branch in all_branches)
+    selected = select_branches(all_branches, branches, prune)
+    desire = resolve(config, neon, selected, made)
+    errors = dict(desire.errors)
+    entries = [entry for entry in desire.entries if entry.scope.target not in errors]
+    scopes: dict[str, set[Scope]] = defaultdict(set)
+    for entry in entries:
+        scopes[entry.scope.target].add(entry.scope)
+    prune_only = frozenset(branches) if branches else None
+    if prune:
+        for scope, _key, record in state.owned():
+            wanted = prune_only is None or record.branch in prune_only
+            if scope.target in config.targets and record.branch not in live and wanted:
+                scopes[scope.target].add(scope)
+    current: dict[Scope, dict[str, Current]] = {}
+
+    def read(target: str) -> dict[Scope, dict[str, Current]]:
+        provider = made.get(config.targets[target].provider)
+        found = provider.read(sorted(scopes[target]))
+        return {scope: dict(keys) for scope, keys in found.items() if scope.target == target}
+
+    for _target, result in _each(sorted(scopes), read, errors):
+        current.update(result)
+    entries = [entry for entry in entries if entry.scope.target not in errors]
+    changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
+    changes = [change for change in changes if change.target not in errors]
+    return Plan(changes, errors, current, live, prune_only)
+
+
+def apply_plan(plan: Plan, config: Config, made: Providers, state: State) -> Outcome:
+    """Carry out the pending changes, each target in its own thread, scopes of a target in
+    order. A failing target does not stop the others. Records what was written in `state`."""
+    by_target: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.pending:
+        by_target[change.target].append(change)
+    errors = dict(plan.errors)
+    done: list[Change] = []
+    results: list[tuple[Change, str | None]] = []
+
+    def run(target: str) -> tuple[list[tuple[Change, str | None]], list[str]]:
+        provider = made.get(config.targets[target].provider)
+        written: list[tuple[Change, str | None]] = []
+        failures = []
+        by_scope: dict[Scope, list[Change]] = defaultdict(list)
+        for change in by_target[target]:
+            by_scope[change.where].append(change)
+        for scope, changes in sorted(by_scope.items()):
+            markers: Mapping[str, str | None]
+            try:
+                markers = provider.apply(scope, [_write(change) for change in changes])
+            except ProviderError as exc:
+                markers = exc.done
+                failures.append(str(exc))
+            except NeonSyncError as exc:
+                markers = {}
+                failures.append(str(exc))
+            written += [(c, markers[c.key]) for c in changes if c.key in markers]
+        return written, failures
+
+    for target, (written, failures) in _each(sorted(by_target), run, errors):
+        results += written
+        if failures:
+            errors[target] = "; ".join(failures)
+    for change, marker in results:
+        done.append(change)
+        if change.action is Action.DELETE:
+            state.drop(change.where, change.key)
+        elif change.desired is not None:
+            value = change.desired.value.reveal()
+            fingerprint = state.fingerprint(change.where, change.key, value)
+            record = Record(fingerprint, change.desired.branch, marker, dict(change.where.options))
+            state.put(change.where, change.key, record)
+    _record_noops(plan, state)
+    return Outcome(plan, True, errors, sorted(done))
+
+
+def _record_noops(plan: Plan, state: State) -> None:
+    """Keys that already held the right value are still neon-sync's: record them so a later
+    --prune can remove them; drop records of pruned keys that are already gone."""
+    for change in plan.changes:
+        if (
+            change.action is Action.NOOP
+            and change.desired
+            and not state.get(change.where, change.key)
+        ):
+            value = change.desired.value.reveal()
+            fingerprint = state.fingerprint(change.where, change.key, value)
+            marker = change.current.updated_at if change.current else None
+            state.put(
+                change.where,
+                change.key,
+                Record(fingerprint, change.desired.branch, marker, dict(change.where.options)),
+            )
+    if plan.prune_only is None and not plan.live:
+        return
+    for scope, key, record in list(state.owned()):
+        gone_branch = record.branch not in plan.live
+        wanted = plan.prune_only is None or record.branch in plan.prune_only
+        if gone_branch and wanted and scope in plan.current and key not in plan.current[scope]:
+            state.drop(scope, key)
+
+
+def _write(change: Change) -> Write:
+    if change.action is Action.DELETE:
+        return Write("delete", change.key, None, change.current)
+    action = "create" if change.action is Action.CREATE else "update"
+    return Write(action, change.key, change.desired, change.current)
+
+
+def _each(
+    targets: Iterable[str],
+    work: Callable[[str], T],
+    errors: dict[str, str],
+) -> list[tuple[str, T]]:
+    """Run work(target) for each target with bounded concurrency; a failure goes to errors."""
+    names = [target for target in targets if target not in errors]
+    out: list[tuple[str, T]] = []
+    with ThreadPoolExecutor(max_workers=MAX_TARGETS_IN_FLIGHT) as pool:
+        futures = {name: pool.submit(work, name) for name in names}
+        for name, future in futures.items():
+            try:
+                out.append((name, future.result()))
+            except NeonSyncError as exc:
+                errors[name] = str(exc)
+    return out
