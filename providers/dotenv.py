@@ -1,0 +1,255 @@
+"""The dotenv provider: keys in a local .env file, edited in place.
+
+Values are read with python-dotenv itself, so what the engine sees is what dotenv consumers
+get. Writes touch only the entries of the keys written: every other byte of the file (comments,
+blank lines, order, quoting, line endings) stays as it was, and the file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
+
+from providers.base import Context, Current, Desired, Options, Scope, Write
+from sync.errors import ConfigError, ProviderError
+
+OPTIONS = frozenset({"path"})
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Characters that mean the same bare in python-dotenv and in a shell assignment.
+_SAFE = re.compile(r"[A-Za-z0-9_./:@%+,=-]*")
+# python-dotenv expands ${NAME} and ${NAME:-default} in every value, quoted or not.
+_INTERPOLATION = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
+# Expands to a literal "$" under dotenv: no environment variable and no .env key has an empty
+# name. Bash rejects it, so values that need it cannot be sourced by a shell.
+_DOLLAR = "${:-$}"
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_BOM = "\ufeff"
+
+# Mirrors python-dotenv's parser (dotenv/parser.py) to find the parts of an entry it has
+# already parsed: indent, `export `, key, `=`; then the value's extent.
+_HEAD = re.compile(
+    r"(?P<indent>[^\S\r\n]*)(?P<export>export[^\S\r\n]+)?(?:'[^']+'|[^=\#\s]+)[^\S\r\n]*"
+    r"(?P<eq>=[^\S\r\n]*)?"
+)
+_QUOTED = {
+    "'": re.compile(r"'(?:\\.|[^'\\])*'", re.DOTALL),
+    '"': re.compile(r'"(?:\\.|[^"\\])*"', re.DOTALL),
+}
+
+
+def encode(value: str) -> str:
+    """The text after `KEY=` that python-dotenv reads back as exactly `value` (interpolation
+    on or off), and that bash's `source` reads the same where the value allows: bare when
+    safe, else single-quoted (literal in both), else double-quoted with escapes."""
+    if _INTERPOLATION.search(value):
+        value = value.replace("${", _DOLLAR + "{")
+    if _SAFE.fullmatch(value):
+        return value
+    # dotenv decodes \\ and \' inside single quotes and a trailing \ escapes the closing quote;
+    # CR would become LF on read (universal newlines); keep every entry on one line.
+    if not re.search(r"['\r\n]|\\\\|\\\Z", value):
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    lead: str  # blank lines before the entry, kept even when the entry goes
+    body: str  # the entry itself, with its line ending; "" once deleted
+    key: str | None  # None: a comment, blank space or a line dotenv cannot parse
+
+
+def _chunks(text: str) -> list[_Chunk]:
+    # dotenv's own parser, on the raw text (no newline translation), splits the file into
+    # consecutive pieces that join back to exactly the text.
+    chunks = []
+    for binding in parse_stream(io.StringIO(text, newline="")):
+        original = binding.original.string
+        if binding.key is None or binding.error:
+            chunks.append(_Chunk("", original, None))
+            continue
+        space = re.match(r"\s*", original)
+        prefix = space.group() if space else ""
+        cut = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
+        chunks.append(_Chunk(original[:cut], original[cut:], binding.key))
+    return chunks
+
+
+def _rewrite(body: str, key: str, encoded: str) -> str:
+    """The entry `body` holding the new value: keeps its indent, `export ` prefix, inline
+    comment and line ending."""
+    head = _HEAD.match(body)
+    if head is None:  # cannot happen for an entry dotenv parsed; replace the whole entry
+        ending = _NEWLINE.search(body)
+        return f"{key}={encoded}" + (body[ending.start() :] if ending else "")
+    start = end = head.end()
+    eq = head["eq"]
+    if eq is not None:
+        first = body[start : start + 1]
+        if first in _QUOTED:
+            quoted = _QUOTED[first].match(body, start)
+            end = quoted.end() if quoted else start
+        elif not (len(eq) > 1 and first == "#"):  # `KEY= # note` has an empty value
+            newline = _NEWLINE.search(body, start)
+            line = body[start : newline.start() if newline else len(body)]
+            comment = re.search(r"\s+#", line)
+            end = start + len(line[: comment.start() if comment else len(line)].rstrip())
+    tail = body[end:]
+    # An unquoted value runs into a `#` unless whitespace separates them.
+    gap = " " if tail.startswith("#") else ""
+    return f"{head['indent']}{head['export'] or ''}{key}={encoded}{gap}{tail}"
+
+
+def edit(text: str, changes: Mapping[str, str | None]) -> str:
+    """`text` with each key of `changes` set to its value, or removed when None.
+
+    An existing key is updated in place at its last occurrence (the one dotenv uses); earlier
+    duplicates stay, since removing them could change what later `${KEY}` references expand
+    to. A delete removes every occurrence, or an earlier one would come back into effect.
+    New keys are appended in the order given."""
+    chunks = _chunks(text)
+    appended = []
+    for key, value in changes.items():
+        where = [i for i, chunk in enumerate(chunks) if chunk.key == key]
+        if value is None:
+            for i in where:
+                chunks[i] = _Chunk(chunks[i].lead, "", key)
+        elif where:
+            last = chunks[where[-1]]
+            chunks[where[-1]] = _Chunk(last.lead, _rewrite(last.body, key, encode(value)), key)
+        else:
+            appended.append(f"{key}={encode(value)}")
+    out = "".join(chunk.lead + chunk.body for chunk in chunks)
+    if appended:
+        first = _NEWLINE.search(text)
+        newline = first.group() if first else "\n"
+        if out and not out.endswith(("\n", "\r")):
+            out += newline
+        out += "".join(line + newline for line in appended)
+    return out
+
+
+def _replace(path: Path, data: bytes, mode: int) -> None:
+    # mkstemp creates the file 0600 whatever the umask: a new .env never starts readable by
+    # others; an existing one keeps its mode.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fchmod(file.fileno(), mode)
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+@dataclass(frozen=True)
+class DotenvProvider:
+    context: Context
+
+    def scope(self, target: str, options: Options) -> Scope:
+        path = options.get("path")
+        if not isinstance(path, str) or not path:
+            raise ConfigError(
+                f"target {target!r}: option 'path' must be a non-empty string "
+                "(the .env file to write, relative to the config file's folder)"
+            )
+        full = os.path.abspath(self.context.base_dir / path)
+        return Scope(target=target, id=path, options={"path": full})
+
+    def check_key(self, scope: Scope, desired: Desired) -> None:
+        if not _NAME.fullmatch(desired.key):
+            raise ConfigError(
+                f"target {scope.target!r}: {desired.key!r} is not a valid environment variable"
+                " name; use letters, digits and _, not starting with a digit"
+                " ([A-Za-z_][A-Za-z0-9_]*)"
+            )
+        if "\0" in desired.value.reveal():
+            raise ConfigError(
+                f"target {scope.target!r}: the value for {desired.key} contains a NUL character, "
+                "which an environment variable cannot hold"
+            )
+
+    def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
+        found: dict[Scope, Mapping[str, Current]] = {}
+        for scope in scopes:
+            path = scope.options["path"]
+            if os.path.isdir(path):
+                raise ProviderError(f"{path} is a folder; fix the path in {scope.target}")
+            try:
+                values = dotenv_values(path)
+            except OSError as exc:
+                raise ProviderError(f"cannot read {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ProviderError(f"cannot read {path}: it is not UTF-8 text") from None
+            # A bare `KEY` line holds no value (dotenv consumers do not set it): not reported,
+            # so the engine creates the key, which apply writes in that line's place.
+            found[scope] = {
+                key: Current(key, value, secret=True)
+                for key, value in values.items()
+                if value is not None
+            }
+        return found
+
+    def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
+        path = Path(os.path.realpath(scope.options["path"]))  # write through a symlink
+        if not path.parent.is_dir():
+            raise ProviderError(
+                f"folder {path.parent} does not exist; create it or fix the path in {scope.target}"
+            )
+        changes: dict[str, str | None] = {}
+        for write in writes:
+            if not _NAME.fullmatch(write.key):  # never let a key corrupt the file
+                raise ConfigError(f"{write.key!r} is not a valid environment variable name")
+            if write.action == "delete":
+                changes[write.key] = None
+            elif write.desired is None:
+                raise ProviderError(f"{write.key}: {write.action} without a value")
+            else:
+                changes[write.key] = write.desired.value.reveal()
+        try:
+            try:
+                raw = path.read_bytes()
+                mode = stat.S_IMODE(path.stat().st_mode)
+            except FileNotFoundError:
+                raw, mode = b"", 0o600
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProviderError(
+                    f"{path} is not UTF-8 text; neon-sync will not rewrite it"
+                ) from None
+            bom = _BOM if text.startswith(_BOM) else ""
+            new_text = bom + edit(text.removeprefix(bom), changes)
+            _replace(path, new_text.encode("utf-8"), mode)
+        except OSError as exc:
+            raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
+        return {key: None for key in changes}
+
+    def close(self) -> None:
+        pass
+
+
+def create(context: Context) -> DotenvProvider:
+    return DotenvProvider(context)
