@@ -21,7 +21,7 @@ from typing import Literal, get_args
 from urllib.parse import quote
 
 from sync.errors import ConfigError
-from sync.secret import MASK, Secret
+from sync.secret import MASK, Secret, remember
 
 Format = Literal["uri", "jdbc", "dsn", "prisma"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -35,9 +35,10 @@ PRISMA_POOLED = (("pgbouncer", "true"), ("connect_timeout", "15"))
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 _PARAM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# libpq splits keyword/value pairs on isspace() and treats ' and \ specially; = is quoted
-# too so that options='endpoint=ep-...' reads as in Neon's docs (libpq accepts either).
-_DSN_QUOTE = frozenset(" \t\n\r\f\v'\\=")
+# libpq needs quotes around a dsn value that is empty or holds isspace(), ' or \. Which bytes
+# isspace() matches depends on the C locale, so only a known-plain ASCII set goes unquoted;
+# "=" is quoted too, so options='endpoint=ep-...' reads as in Neon's docs.
+_DSN_PLAIN = re.compile(r"[A-Za-z0-9_.:/@+~,*-]+")
 
 
 @dataclass(frozen=True)
@@ -138,26 +139,18 @@ def masked(info: ConnectionInfo, options: UrlOptions) -> str:
 def parts(info: ConnectionInfo, options: UrlOptions) -> dict[str, Secret]:
     """The libpq environment variables (PGHOST ... PGSSLMODE) for the same connection.
     Only PGPASSWORD is masked; only `pooled` and `sslmode` of the options apply."""
+    host = _host(info, options)
+    _remember(info.password.reveal())
+    # A Secret given its own masked form is not added to the scrub list: right for these,
+    # or every later "neondb" or "5432" in the output would be masked.
     return {
-        "PGHOST": _Plain(_host(info, options)),
-        "PGPORT": _Plain(str(info.port)),
-        "PGUSER": _Plain(info.role),
+        "PGHOST": Secret(host, masked=host),
+        "PGPORT": Secret(str(info.port), masked=str(info.port)),
+        "PGUSER": Secret(info.role, masked=info.role),
         "PGPASSWORD": Secret(info.password.reveal(), masked=MASK),
-        "PGDATABASE": _Plain(info.database),
-        "PGSSLMODE": _Plain(options.sslmode),
+        "PGDATABASE": Secret(info.database, masked=info.database),
+        "PGSSLMODE": Secret(options.sslmode, masked=options.sslmode),
     }
-
-
-class _Plain(Secret):
-    """A value that may be shown as is (host, port, role). It is a Secret so every preset
-    value has one type, but it is not remembered for scrubbing, which would otherwise mask
-    every "neondb" or "5432" in all later output."""
-
-    __slots__ = ()
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-        self.masked = value
 
 
 def _render(info: ConnectionInfo, options: UrlOptions, *, mask: bool) -> str:
@@ -165,6 +158,8 @@ def _render(info: ConnectionInfo, options: UrlOptions, *, mask: bool) -> str:
     if mask:
         host = _short_host(host)
     password = info.password.reveal()
+    if not mask:
+        _remember(password)
     if options.format == "jdbc":
         return _jdbc(info, options, host, password, mask)
     if options.format == "dsn":
@@ -259,7 +254,7 @@ def _enc(value: str) -> str:
 
 
 def _dsn_value(value: str) -> str:
-    if value and not _DSN_QUOTE.intersection(value):
+    if _DSN_PLAIN.fullmatch(value):
         return value
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
@@ -271,6 +266,15 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _remember(password: str) -> None:
+    # Scrubbing must know the password in every form a string here carries it: as typed and
+    # percent-encoded (remember() adds both, and may have already if the Secret was made
+    # with the default mask) and dsn-quoted, which differs when it holds ' or \.
+    if password:
+        remember(password)
+        remember(_dsn_value(password))
 
 
 def _check_host(host: str) -> None:
