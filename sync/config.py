@@ -156,7 +156,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
 def _mapping(value: Any, where: str, what: str, required: bool = False) -> LDict:
     if value is None and not required:
         out = LDict()
-        out.where, out.item_where = where, {}
+        out.where, out.item_where, out.key_where = where, {}, {}
         return out
     if not isinstance(value, LDict):
         raise ConfigError(f"{what} must be a mapping (key: value)", where)
@@ -172,7 +172,7 @@ def _keys(mapping: LDict, allowed: frozenset[str] | set[str], what: str) -> None
                 if close
                 else f"; allowed: {', '.join(sorted(allowed))}"
             )
-            raise ConfigError(f"unknown key {key!r} in {what}{hint}", mapping.at(key))
+            raise ConfigError(f"unknown key {key!r} in {what}{hint}", mapping.key_at(key))
 
 
 def _str(mapping: LDict, key: str, what: str) -> str:
@@ -251,8 +251,9 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
         hint = f"; did you mean {close[0]!r}?" if close else "; define it under targets"
         raise ConfigError(f"unknown target {name!r}{hint}", raw.at("target"))
     target = targets[name]
-    options_allowed = set(target.options) | _provider_options(target)
-    _keys(raw, ITEM_KEYS | options_allowed, f"a sync item for {name!r}")
+    provider_options = _provider_options(target)
+    if provider_options is not None:  # else not installed here: the run fails this target
+        _keys(raw, ITEM_KEYS | provider_options, f"a sync item for {name!r}")
     options = {**target.options, **{k: v for k, v in raw.items() if k not in ITEM_KEYS}}
     for key, value in options.items():
         for text in value if isinstance(value, list) else [value]:
@@ -282,11 +283,11 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
     return SyncItem(name, options, vars_, raw.where)
 
 
-def _provider_options(target: Target) -> set[str]:
+def _provider_options(target: Target) -> set[str] | None:
     try:
         return set(providers.module(target.provider).OPTIONS)
     except ProviderError:
-        return set()
+        return None
 
 
 def _var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[str]) -> Var:

@@ -23,7 +23,10 @@ class Located:
 
 
 class LDict(dict[str, Any], Located):
-    pass
+    key_where: dict[str, str]
+
+    def key_at(self, key: str) -> str:
+        return self.key_where.get(key, self.where)
 
 
 class LList(list[Any], Located):
@@ -77,7 +80,7 @@ def _convert(node: yaml.Node, file: str, env: dict[str, str] | os._Environ[str])
     where = _where(file, node)
     if isinstance(node, yaml.MappingNode):
         out = LDict()
-        out.where, out.item_where = where, {}
+        out.where, out.item_where, out.key_where = where, {}, {}
         for key_node, value_node in node.value:
             key = _convert(key_node, file, env)
             if not isinstance(key, str):
@@ -86,6 +89,7 @@ def _convert(node: yaml.Node, file: str, env: dict[str, str] | os._Environ[str])
                 raise ConfigError(f"duplicate key {key!r}", _where(file, key_node))
             out[key] = _convert(value_node, file, env)
             out.item_where[key] = _where(file, value_node)
+            out.key_where[key] = _where(file, key_node)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = LList()

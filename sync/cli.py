@@ -1,0 +1,202 @@
+"""The command line. Each command parses its options and calls one plain function; this is
+the only place that turns errors into messages and exit codes:
+0 success, 1 runtime failure (API, provider), 2 usage or config error, 3 changes pending
+(`plan --exit-code`)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from sync import __version__
+
+EXIT_PENDING = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="neon-sync",
+    help="Keep Neon branch connection strings in step with .env files, GitHub and Vercel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config", "-c", help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)"
+    ),
+]
+BranchOpt = Annotated[
+    list[str] | None,
+    typer.Option("--branch", "-b", help="Only these Neon branches (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+PruneOpt = Annotated[
+    bool, typer.Option("--prune", help="Delete what neon-sync wrote for branches that are gone.")
+]
+
+
+def handled(command: F) -> F:
+    """Map neon-sync's errors to a one-line message and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sync import output
+        from sync.errors import NeonSyncError
+
+        try:
+            return command(*args, **kwargs)
+        except NeonSyncError as exc:
+            output.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            output.error("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@handled
+def plan(
+    config: ConfigOpt = None,
+    branch: BranchOpt = None,
+    prune: PruneOpt = False,
+    json_out: JsonOpt = False,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 3 when changes are pending.")
+    ] = False,
+) -> None:
+    """Show what sync would do. Writes nothing."""
+    from sync import output
+    from sync.run import open_run
+
+    with open_run(config) as run:
+        result = run.plan(branch or (), prune)
+    if json_out:
+        output.print_json(output.document(result.changes, result.errors, applied=False))
+    else:
+        output.print_plan(result.changes, result.errors, applied=False)
+    if result.errors:
+        raise typer.Exit(1)
+    if exit_code and result.pending:
+        raise typer.Exit(EXIT_PENDING)
+
+
+@app.command("sync")
+@handled
+def sync_(
+    config: ConfigOpt = None,
+    branch: BranchOpt = None,
+    prune: PruneOpt = False,
+    json_out: JsonOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; same as `plan`.")] = False,
+) -> None:
+    """Write the configured connection strings to every target that needs them."""
+    from sync import output
+    from sync.run import open_run
+
+    with open_run(config) as run:
+        if dry_run:
+            result = run.plan(branch or (), prune)
+            changes, errors, applied = result.changes, result.errors, False
+        else:
+            outcome = run.sync(branch or (), prune)
+            changes, errors, applied = outcome.plan.changes, outcome.errors, True
+    if json_out:
+        output.print_json(output.document(changes, errors, applied))
+    else:
+        output.print_plan(changes, errors, applied=applied)
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
+def url(
+    branch: Annotated[
+        str | None, typer.Argument(help="Branch name or id (default: the default branch)")
+    ] = None,
+    pooled: Annotated[bool, typer.Option("--pooled", help="Through the PgBouncer pooler.")] = False,
+    database: Annotated[str | None, typer.Option("--database", "-d")] = None,
+    role: Annotated[str | None, typer.Option("--role", "-r")] = None,
+    endpoint_type: Annotated[
+        str, typer.Option("--endpoint-type", help="read_write or read_only")
+    ] = "read_write",
+    format_: Annotated[str, typer.Option("--format", help="uri, jdbc, dsn or prisma")] = "uri",
+    project_id: Annotated[str | None, typer.Option("--project-id")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Print one connection string (this command alone prints a secret, on purpose)."""
+    from sync.connect import connection_string
+
+    value = connection_string(
+        branch,
+        pooled=pooled,
+        database=database,
+        role=role,
+        endpoint_type=endpoint_type,
+        format_=format_,
+        project_id=project_id,
+        config_path=config,
+    )
+    print(value.reveal())
+
+
+@app.command()
+@handled
+def branches(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """List Neon's branches and the rules and targets each one matches."""
+    from sync import output
+    from sync.overview import branch_matches
+
+    with_run = branch_matches(config)
+    output.print_branches(with_run, json_out)
+
+
+@app.command()
+@handled
+def validate(config: ConfigOpt = None) -> None:
+    """Check the config without calling any API."""
+    from sync import output
+    from sync.overview import validate_config
+
+    path, count = validate_config(config)
+    output.note(f"{path}: ok ({count} rules)")
+
+
+@app.command()
+@handled
+def demo(
+    keep: Annotated[
+        str | None, typer.Option("--keep", help="Write the demo's files into this folder.")
+    ] = None,
+) -> None:
+    """Run the example neon-sync.yaml against bundled emulators: no account, no network."""
+    from sync.demo import run_demo
+
+    run_demo(keep)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"neon-sync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

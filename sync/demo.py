@@ -1,0 +1,93 @@
+"""`neon-sync demo`: the example config, end to end, against emulators on loopback.
+No account, no network: a seeded Neon project, and GitHub and Vercel stand-ins."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from importlib import resources
+from pathlib import Path
+
+from sync import output
+from sync.emulator.base import Emulator
+from sync.emulator.neon import NeonEmulator
+from sync.emulator.server import serve
+from sync.run import open_run
+
+KEYS = {"neon": "demo-neon-key", "github": "ghp_demo_token", "vercel": "demo_vercel_token"}
+
+
+def _emulators() -> dict[str, Emulator]:
+    """The Neon emulator, plus GitHub's and Vercel's where this version bundles them."""
+    neon = NeonEmulator(api_key=KEYS["neon"])
+    found: dict[str, Emulator] = {"neon": neon}
+    try:
+        from sync.emulator.github import GitHubEmulator
+
+        github = GitHubEmulator(token=KEYS["github"])
+        github.add_repo("acme/shop")
+        found["github"] = github
+    except ImportError:
+        pass
+    try:
+        from sync.emulator.vercel import VercelEmulator
+
+        vercel = VercelEmulator(token=KEYS["vercel"])
+        vercel.add_project("shop", team="team_acme")
+        found["vercel"] = vercel
+    except ImportError:
+        pass
+    return found
+
+
+@contextmanager
+def _folder(keep: str | None) -> Iterator[Path]:
+    if keep:
+        path = Path(keep)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="neon-sync-demo-") as tmp:
+        yield Path(tmp)
+
+
+def run_demo(keep: str | None = None) -> None:
+    emulators = _emulators()
+    assert isinstance(emulators["neon"], NeonEmulator)
+    project_id = emulators["neon"].seed_demo()
+    with ExitStack() as stack, _folder(keep) as folder:
+        urls = {name: stack.enter_context(serve(emu.handle)) for name, emu in emulators.items()}
+        env = {
+            "NEON_API_HOST": urls["neon"] + "/api/v2",
+            "NEON_API_KEY": KEYS["neon"],
+            "NEON_PROJECT_ID": project_id,
+        }
+        if "github" in urls:
+            env |= {"GITHUB_API_URL": urls["github"], "GITHUB_TOKEN": KEYS["github"]}
+        if "vercel" in urls:
+            env |= {"VERCEL_API_URL": urls["vercel"], "VERCEL_TOKEN": KEYS["vercel"]}
+        config = folder / "neon-sync.yaml"
+        with resources.as_file(resources.files("sync") / "example.yaml") as example:
+            shutil.copyfile(example, config)
+        output.heading(f"Neon emulator: project {project_id}; config {config}")
+        with open_run(str(config), env) as run:
+            plan = run.plan()
+            output.heading("neon-sync plan")
+            output.print_plan(plan.changes, plan.errors, applied=False)
+            outcome = run.sync()
+            output.heading("neon-sync sync")
+            output.print_plan(outcome.plan.changes, outcome.errors, applied=True)
+            again = run.sync()
+            output.heading("neon-sync sync (again: nothing to do)")
+            output.print_plan(again.plan.changes, again.errors, applied=True)
+        output.heading("What the targets hold now (masked)")
+        for env_file in sorted(folder.glob(".env*")):
+            output.show_file(env_file)
+        for name, emu in emulators.items():
+            describe = getattr(emu, "describe", None)
+            if name != "neon" and describe is not None:
+                output.show_rows(name, describe())
+        writes = sum(len(emu.writes) for emu in emulators.values())
+        output.note(f"{writes} write requests reached the emulators in all")

@@ -1,0 +1,119 @@
+"""One run of neon-sync: the config, the Neon client, the providers and the state store,
+opened together and closed together. The CLI and `demo` use it; so do the tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import providers
+from providers.base import Context
+from sync import config as config_mod
+from sync.config import Config
+from sync.desired import Providers
+from sync.engine import Outcome, Plan, apply_plan, make_plan
+from sync.errors import ConfigError
+from sync.neon import NeonClient
+from sync.state import FileStore, State, StateStore, state_secret
+
+
+@dataclass
+class Run:
+    config: Config
+    neon: NeonClient
+    providers: Providers
+    store: StateStore
+    state: State
+    env: Mapping[str, str]
+
+    def plan(self, branches: Sequence[str] = (), prune: bool = False) -> Plan:
+        return make_plan(
+            self.config, self.neon, self.providers, self.state, branches=branches, prune=prune
+        )
+
+    def sync(self, branches: Sequence[str] = (), prune: bool = False) -> Outcome:
+        """Plan, then apply; save the state only if it changed (a no-op run writes nothing)."""
+        plan = self.plan(branches, prune)
+        outcome = apply_plan(plan, self.config, self.providers, self.state)
+        if self.state.changed:
+            self.store.save(self.state.document())
+            self.state.changed = False
+        return outcome
+
+
+def api_key(env: Mapping[str, str]) -> str:
+    key = env.get("NEON_API_KEY")
+    if not key:
+        raise ConfigError(
+            "NEON_API_KEY is not set; create an API key in the Neon console and export it "
+            "(or put it in a .env file beside the config)"
+        )
+    return key
+
+
+def neon_client(
+    config: Config,
+    env: Mapping[str, str],
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> NeonClient:
+    kwargs: dict[str, Any] = {"transport": transport}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    host = env.get("NEON_API_HOST") or config.neon.api_host
+    return NeonClient(api_key(env), config.neon.project_id, api_host=host, **kwargs)
+
+
+def choose_store(config: Config, context: Context) -> StateStore:
+    """`state: {target: NAME}` keeps the state with that target; inside GitHub Actions the
+    first GitHub target is used by default, since the runner's files are gone after the job."""
+    name = config.state_target
+    if name is None and context.env.get("GITHUB_ACTIONS") == "true":
+        name = next((t.name for t in config.targets.values() if t.provider == "github"), None)
+    if name is None:
+        return FileStore(config.state_path)
+    target = config.targets[name]
+    module = providers.module(target.provider)
+    factory = getattr(module, "state_store", None)
+    if factory is None:
+        raise ConfigError(f"state target {name!r}: provider {target.provider!r} cannot hold state")
+    store: StateStore = factory(context, target.options)
+    return store
+
+
+def load_config(path: str | None, env: Mapping[str, str], cwd: Path | None = None) -> Config:
+    found = config_mod.find(path, env, cwd or Path.cwd())
+    return config_mod.load(found, env)
+
+
+@contextmanager
+def open_run(
+    config_path: str | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[Run]:
+    """Load the config (and the .env beside it, into os.environ when env is None), connect."""
+    if env is None:
+        found = config_mod.find(config_path, os.environ, cwd or Path.cwd())
+        config_mod.load_dotenv_beside(found)
+        env = dict(os.environ)
+        config_path = str(found)
+    config = load_config(config_path, env, cwd)
+    context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
+    made = Providers(context)
+    store = choose_store(config, context)
+    with neon_client(config, env, transport, sleep) as neon:
+        try:
+            state = State.from_document(state_secret(env), store.load())
+            yield Run(config, neon, made, store, state, env)
+        finally:
+            made.close()
