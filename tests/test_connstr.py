@@ -69,6 +69,24 @@ def test_default_uri_matches_neons_connection_uri() -> None:
     )
 
 
+@pytest.mark.parametrize("pooled", [False, True])
+@pytest.mark.parametrize(
+    ("role", "password", "database"),
+    [("neondb_owner", PW, "neondb"), ("app user@x", "p:w/d?#%", "my db/日本")],
+)
+def test_default_uri_equals_the_neon_emulators_connection_uri(
+    pooled: bool, role: str, password: str, database: str
+) -> None:
+    # The emulator's GET /connection_uri is the team's stand-in for Neon's: drift between
+    # the two would make every sync against it look like a change.
+    from sync.emulator.neon_state import connection_uri, pooler_host
+
+    host = pooler_host(HOST) if pooled else HOST
+    conn = info(role=role, password=password, database=database)
+    expected = connection_uri(role, password, host, database)
+    assert text_of(UrlOptions(pooled=pooled), conn) == expected
+
+
 def test_pooled_uri_uses_the_pooler_host() -> None:
     assert text_of(UrlOptions(pooled=True)) == (
         f"postgresql://neondb_owner:{PW}@{POOLED}/neondb?sslmode=require&channel_binding=require"
@@ -269,6 +287,7 @@ ADVERSARIAL = [
     ("plus+sign", "a+b c", "semi;colon"),
     ("%25", "%41%", "%2F"),
     ("=", "=", "="),
+    ("'quoted'", "'", "'db"),
 ]
 
 
