@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
+from dotenv.main import resolve_variables
 from dotenv.parser import parse_stream
 
 from providers.base import Context, Current, Desired, Options, Scope, Write
@@ -112,8 +113,36 @@ def _rewrite(body: str, key: str, encoded: str) -> str:
     return f"{head['indent']}{head['export'] or ''}{key}={encoded}{gap}{tail}"
 
 
+class UnsafeEdit(Exception):
+    """The edited text would not read back as intended (a malformed neighbour swallowing it)."""
+
+
+def _values(text: str, interpolate: bool) -> dict[str, str | None]:
+    # What dotenv_values() does with a file's text (DotEnv.dict), minus its log warnings.
+    pairs = [
+        (binding.key, binding.value)
+        for binding in parse_stream(io.StringIO(text, newline=None))
+        if binding.key is not None
+    ]
+    return dict(resolve_variables(pairs, override=True) if interpolate else pairs)
+
+
+def _check(old: str, new: str, changes: Mapping[str, str | None]) -> None:
+    # The edit is proven by re-reading it as dotenv consumers will: written keys hold exactly
+    # their values (deleted ones are gone) and every other key keeps its raw value.
+    after = _values(new, interpolate=True)
+    for key, value in changes.items():
+        if (after.get(key) != value) if value is not None else (key in after):
+            raise UnsafeEdit(key)
+    before, raw = _values(old, interpolate=False), _values(new, interpolate=False)
+    for key in before.keys() | raw.keys():
+        if key not in changes and (key in before, before.get(key)) != (key in raw, raw.get(key)):
+            raise UnsafeEdit(key)
+
+
 def edit(text: str, changes: Mapping[str, str | None]) -> str:
-    """`text` with each key of `changes` set to its value, or removed when None.
+    """`text` with each key of `changes` set to its value, or removed when None. Raises
+    UnsafeEdit (naming a key) if the file is too malformed around it to edit safely.
 
     An existing key is updated in place at its last occurrence (the one dotenv uses); earlier
     duplicates stay, since removing them could change what later `${KEY}` references expand
@@ -138,6 +167,7 @@ def edit(text: str, changes: Mapping[str, str | None]) -> str:
         if out and not out.endswith(("\n", "\r")):
             out += newline
         out += "".join(line + newline for line in appended)
+    _check(text, out, changes)
     return out
 
 
@@ -241,7 +271,13 @@ class DotenvProvider:
                     f"{path} is not UTF-8 text; neon-sync will not rewrite it"
                 ) from None
             bom = _BOM if text.startswith(_BOM) else ""
-            new_text = bom + edit(text.removeprefix(bom), changes)
+            try:
+                new_text = bom + edit(text.removeprefix(bom), changes)
+            except UnsafeEdit as exc:
+                raise ProviderError(
+                    f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
+                    " intended; fix that part of the file by hand"
+                ) from None
             _replace(path, new_text.encode("utf-8"), mode)
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
