@@ -70,7 +70,9 @@ class VercelProvider:
                 self._envs[project_key] = envs
             for scope, spec in zip(group, specs, strict=True):
                 out[scope] = layout.current(envs, spec)
-            for (targets, branch), found in sorted(layout.stray(envs, specs).items()):
+            strays = layout.stray(envs, specs)
+            for targets, branch in sorted(strays, key=lambda k: (k[0], k[1] or "")):
+                found = strays[(targets, branch)]
                 options: dict[str, Any] = {
                     "project": specs[0].project,
                     "environment": list(targets),

@@ -317,6 +317,24 @@ def test_read_returns_unasked_scopes_holding_managed_vars(s: Setup) -> None:
     assert set(s.held()) == {("OTHER", "preview", "mine")}
 
 
+def test_unasked_scopes_with_and_without_a_git_branch_are_all_returned(s: Setup) -> None:
+    s.sync(s.scope(environment="preview"), {"DB": "all"}, branch="staging")
+    s.sync(s.scope(environment="preview", git_branch="old"), {"DB": "old"}, branch="pr/old")
+    s.sync(s.scope(environment="development"), {"DB": "dev"}, branch="dev")
+    prod = s.scope(environment="production")
+    found = s.provider.read([prod])
+    assert sorted(scope.id for scope in found if scope != prod) == [
+        "shop:development",
+        "shop:preview",
+        "shop:preview@old",
+    ]
+    assert {scope.id: keys["DB"].owner for scope, keys in found.items() if keys} == {
+        "shop:development": "dev",
+        "shop:preview": "staging",
+        "shop:preview@old": "pr/old",
+    }
+
+
 # -- teams, errors, rate limits ----------------------------------------------------------
 
 
