@@ -92,9 +92,7 @@ def _rewrite(body: str, key: str, encoded: str) -> str:
     """The entry `body` holding the new value: keeps its indent, `export ` prefix, inline
     comment and line ending."""
     head = _HEAD.match(body)
-    if head is None:  # cannot happen for an entry dotenv parsed; replace the whole entry
-        ending = _NEWLINE.search(body)
-        return f"{key}={encoded}" + (body[ending.start() :] if ending else "")
+    assert head is not None, "dotenv parsed this entry, so its head matches"
     start = end = head.end()
     eq = head["eq"]
     if eq is not None:
