@@ -4,7 +4,7 @@ environments: every request and every success answer here is checked against the
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -15,10 +15,11 @@ from sync.emulator.server import serve
 from tests.openapi_check import SPECS, check_request, check_response, openapi
 
 TOKEN = "ghp_test"
+App = Callable[[httpx.Request], httpx.Response]
 SPEC = SPECS / "github-actions-secrets-variables.json"
 
 
-def spec_checked(app: Any, prefix: str = "") -> Any:
+def spec_checked(app: App, prefix: str = "") -> App:
     """Check every request against the spec, and every answer whose status the spec
     documents (it documents successes and a few 409/422s, not GitHub's error bodies)."""
     spec = openapi(SPEC, prefix)
