@@ -85,7 +85,7 @@ class _Request:
 
     @property
     def content_type(self) -> str:
-        return self._request.headers.get("content-type", "application/json").lower()
+        return str(self._request.headers.get("content-type", "application/json")).lower()
 
 
 class _Response:
@@ -98,7 +98,7 @@ class _Response:
 
     @property
     def content_type(self) -> str:
-        return self._response.headers.get("content-type", "").lower()
+        return str(self._response.headers.get("content-type", "")).lower()
 
     @property
     def headers(self) -> Headers:
