@@ -55,7 +55,7 @@ class Current:
 
     key: str
     value: str | None  # None: write-only (a GitHub secret, a Vercel sensitive var)
-    secret: bool = True
+    secret: bool | None = None  # None: the provider has one kind of value (a .env file)
     updated_at: str | None = None  # the service's change marker, to notice edits by others
     owner: str | None = None  # Neon branch recorded by the provider itself (e.g. a comment)
 

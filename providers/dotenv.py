@@ -234,9 +234,7 @@ class DotenvProvider:
             # A bare `KEY` line holds no value (dotenv consumers do not set it): not reported,
             # so the engine creates the key, which apply writes in that line's place.
             found[scope] = {
-                key: Current(key, value, secret=True)
-                for key, value in values.items()
-                if value is not None
+                key: Current(key, value) for key, value in values.items() if value is not None
             }
         return found
 

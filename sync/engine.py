@@ -173,8 +173,9 @@ def _record_noops(plan: Plan, state: State) -> None:
 def _write(change: Change) -> Write:
     if change.action is Action.DELETE:
         return Write("delete", change.key, None, change.current)
-    action = "create" if change.action is Action.CREATE else "update"
-    return Write(action, change.key, change.desired, change.current)
+    if change.action is Action.CREATE:
+        return Write("create", change.key, change.desired, change.current)
+    return Write("update", change.key, change.desired, change.current)
 
 
 def _each(

@@ -45,7 +45,11 @@ DONE = {
 def console(stream: TextIO | None = None) -> Console:
     from rich.console import Console  # rich is slow to import: only when printing tables
 
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    stream = stream or sys.stdout
+    # Piped output (CI logs, files) is read by tools and people with wide screens: one change
+    # per line, never folded at 80 columns.
+    width = None if stream.isatty() else 400
+    return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
 def error(message: str) -> None:

@@ -99,7 +99,7 @@ def _compare(
 ) -> tuple[Action, str]:
     if found is None:
         return Action.CREATE, "missing"
-    if found.secret != desired.secret:
+    if found.secret is not None and found.secret != desired.secret:
         return Action.UPDATE, "secret/plain kind differs"
     if found.value is not None:
         if found.value == desired.value.reveal():
