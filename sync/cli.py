@@ -108,6 +108,8 @@ def sync_(
         else:
             outcome = run.sync(branch or (), prune)
             changes, errors, applied = outcome.plan.changes, outcome.errors, True
+            for line in outcome.notes:
+                output.note(line)
     if json_out:
         output.print_json(output.document(changes, errors, applied))
     else:
@@ -199,4 +201,8 @@ def _root(
 
 
 def main() -> None:
+    import logging
+
+    # Providers log what they did beyond plain writes; the CLI prints those notes itself.
+    logging.getLogger("neon_sync").addHandler(logging.NullHandler())
     app()

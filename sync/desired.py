@@ -49,6 +49,11 @@ class Providers:
             self._made[name] = providers.module(name).create(self.context)
         return self._made[name]
 
+    def notes(self) -> list[str]:
+        """What providers did beyond plain writes (a split variable, a redeploy), for the
+        user: providers may keep such lines in an optional `notes` list."""
+        return [note for p in self._made.values() for note in getattr(p, "notes", [])]
+
     def close(self) -> None:
         for provider in self._made.values():
             provider.close()
@@ -205,4 +210,3 @@ def _value(config: Config, want: _Want, info: ConnectionInfo) -> Secret:
         {**plain, "password": MASK, "pooled_url": pooled.masked, "direct_url": direct.masked},
     )
     return Secret(real, masked=shown)
-

@@ -40,6 +40,7 @@ class Outcome:
     applied: bool
     errors: dict[str, str]  # target -> failure (planning or applying)
     done: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what providers did beyond plain writes
 
 
 def select_branches(
@@ -141,7 +142,7 @@ def apply_plan(plan: Plan, config: Config, made: Providers, state: State) -> Out
             record = Record(fingerprint, change.desired.branch, marker, dict(change.where.options))
             state.put(change.where, change.key, record)
     _record_noops(plan, state)
-    return Outcome(plan, True, errors, sorted(done))
+    return Outcome(plan, True, errors, sorted(done), made.notes())
 
 
 def _record_noops(plan: Plan, state: State) -> None:
