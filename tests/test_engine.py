@@ -215,9 +215,11 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
     )
     neon.inject(503, times=100, path="/branches$")
     waits: list[float] = []
-    with open_run(str(config), env, transport=transport, sleep=waits.append) as run:
-        with pytest.raises(ApiError) as err:
-            run.plan()
+    with (
+        open_run(str(config), env, transport=transport, sleep=waits.append) as run,
+        pytest.raises(ApiError) as err,
+    ):
+        run.plan()
     assert err.value.status == 503 and len(waits) == 4
     assert str(err.value).startswith("Neon API: list the branches of project")
 
