@@ -200,8 +200,8 @@ class NeonClient:
             self._branches = self._endpoints = None
             # The answer carries the owner's password: keep it, a reveal saved.
             for details in body.get("connection_uris") or []:
-                found = details.get("connection_parameters") or {}
-                if found.get("role") and found.get("password"):
+                found = details.get("connection_parameters") if isinstance(details, dict) else None
+                if isinstance(found, dict) and found.get("role") and found.get("password"):
                     self._passwords[(branch.id, found["role"])] = Secret(found["password"])
         self._wait(body.get("operations") or [], action)
         return branch
