@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sync import output
 from sync.emulator.base import Emulator
@@ -85,9 +86,27 @@ def run_demo(keep: str | None = None) -> None:
         output.heading("What the targets hold now (masked)")
         for env_file in sorted(folder.glob(".env*")):
             output.show_file(env_file)
-        for name, emu in emulators.items():
-            describe = getattr(emu, "describe", None)
-            if name != "neon" and describe is not None:
-                output.show_rows(name, describe())
+        if "github" in emulators:
+            output.show_rows(
+                "GitHub acme/shop (decrypted by the emulator)", _github_rows(emulators["github"])
+            )
+        if "vercel" in emulators:
+            output.show_rows("Vercel project shop", _vercel_rows(emulators["vercel"]))
         writes = sum(len(emu.writes) for emu in emulators.values())
         output.note(f"{writes} write requests reached the emulators in all")
+
+
+def _github_rows(emu: Any) -> Iterator[tuple[str, ...]]:
+    for repo in emu.repos.values():
+        places = [(f"repo:{repo.full_name}", repo.place)]
+        places += [(f"env:{e.name}", e.place) for e in repo.environments.values()]
+        for scope, place in places:
+            for kind, items in (("secret", place.secrets), ("variable", place.variables)):
+                for name, item in sorted(items.items()):
+                    yield scope, kind, f"{name}={item.value}"
+
+
+def _vercel_rows(emu: Any) -> Iterator[tuple[str, ...]]:
+    for env in sorted(emu.envs("shop"), key=lambda e: (e["key"], str(e.get("gitBranch")))):
+        where = "+".join(env["target"]) + (f"@{env['gitBranch']}" if env.get("gitBranch") else "")
+        yield where, env["type"], f"{env['key']}={env['value']}"

@@ -121,7 +121,7 @@ def print_branches(rows: list[BranchRow], as_json: bool) -> None:
 
 
 def heading(text: str) -> None:
-    console().rule(scrub(text), style="bold")
+    console().print(f"\n== {scrub(text)}", style="bold", markup=False)
 
 
 def show_file(path: Path) -> None:
