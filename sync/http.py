@@ -24,6 +24,10 @@ from sync.errors import ApiError, ConfigError
 USER_AGENT = f"neon-sync/{__version__}"
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
+# A 502/504 may come after the service acted: repeat only requests that are safe to repeat.
+# 423, 429 and 503 mean the request was refused before it was carried out.
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 # A policy looks at a response and returns how long to wait before retrying it, or None to
 # give up on retrying this response. `attempt` counts from 0.
@@ -84,12 +88,18 @@ class RetryTransport(httpx.BaseTransport):
             last = attempt == self._retry.attempts - 1
             try:
                 response = self._inner.handle_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
-                if last:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                # A dropped connection may hide a write that went through: only connecting
+                # failed for sure, so only then repeat a POST or PATCH.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if last or not (unsent or request.method in IDEMPOTENT):
                     raise
                 self._sleep(self._retry.backoff(attempt))
                 continue
-            wait = None if last else self._policy(response, attempt)
+            ambiguous = response.status_code in AMBIGUOUS_STATUSES
+            if last or (ambiguous and request.method not in IDEMPOTENT):
+                return response
+            wait = self._policy(response, attempt)
             if wait is None:
                 return response
             if wait > self._retry.cap:
