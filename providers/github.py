@@ -130,16 +130,16 @@ class GitHubProvider:
         current, desired = write.current, write.desired
         if desired is None:
             if current is not None:
-                self._delete(where, write.key, current.secret)
+                self._delete(where, write.key, _is_secret(current))
             return
         if desired.secret:
             self._put_secret(where, write.key, desired.value)
         else:
             self._put_variable(where, write.key, desired.value, exists=write.action == "update")
-        if current is not None and current.secret != desired.secret:
+        if current is not None and _is_secret(current) != desired.secret:
             # The engine chose to replace this key with the other kind: remove the old one so
             # the name does not live on as both a secret and a variable.
-            self._delete(where, write.key, current.secret)
+            self._delete(where, write.key, _is_secret(current))
 
     def _put_secret(self, where: Where, key: str, value: Secret) -> None:
         key_id, public_key = self._public_key(where)
@@ -226,9 +226,9 @@ class GitHubProvider:
         new = sum(
             1
             for w in writes
-            if w.desired and w.desired.secret and not (w.current and w.current.secret)
+            if w.desired and w.desired.secret and not (w.current and _is_secret(w.current))
         )
-        gone = sum(1 for w in writes if w.desired is None and w.current and w.current.secret)
+        gone = sum(1 for w in writes if w.desired is None and w.current and _is_secret(w.current))
         limit = MAX_ORG_SECRETS if where.kind == "org" else MAX_SECRETS
         if held + new - gone > limit:
             raise ProviderError(
@@ -272,6 +272,12 @@ class GitHubProvider:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _is_secret(current: Current) -> bool:
+    # read() always sets `secret`; a Current made elsewhere may leave it None, and then
+    # only a secret comes without a value.
+    return current.value is None if current.secret is None else current.secret
 
 
 def create(context: Context) -> GitHubProvider:

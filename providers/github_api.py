@@ -4,6 +4,7 @@ pacing, pagination, sealed-box encryption and error messages that say what to do
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ HEADERS = {"accept": "application/vnd.github+json", "x-github-api-version": "202
 RETRY = Retry(attempts=4, cap=120.0)
 MAX_PAGES = 100
 SCOPES_HINT = (
-    "a workflow's own GITHUB_TOKEN cannot manage secrets or variables: use a fine-grained "
+    "A workflow's own GITHUB_TOKEN cannot manage secrets or variables: use a fine-grained "
     "token (or GitHub App) with repository permissions Secrets, Variables and Environments "
     "set to read and write (organisation scope: organisation Secrets and Variables), or a "
     "classic token with the `repo` scope (plus `admin:org` for organisation secrets), "
@@ -76,8 +77,14 @@ class Pacer:
         self._rate, self._burst = rate, burst
         self._tokens = burst
         self._last: float | None = None
+        # The engine applies targets in threads on one provider; the limit is per token.
+        self._lock = threading.Lock()
 
     def take(self) -> None:
+        with self._lock:
+            self._take()
+
+    def _take(self) -> None:
         now = self._clock() if self._last is None else max(self._clock(), self._last)
         if self._last is not None:
             self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
@@ -115,11 +122,11 @@ def _hint(where: Where, clock: Clock) -> Callable[[httpx.Response], str | None]:
         if status == 403 and "not accessible by integration" in message:
             return SCOPES_HINT
         if status == 403:
-            return f"the token may not do this on {where.label}: {SCOPES_HINT}"
+            return f"The token may not do this on {where.label}. {SCOPES_HINT}"
         if status == 404:
             what = f"organisation {where.owner}" if where.kind == "org" else where.repository
             return (
-                f"check that {what} exists and that the token can see it "
+                f"Check that {what} exists and that the token can see it "
                 "(GitHub answers 404 when it cannot)"
             )
         return None
@@ -146,7 +153,7 @@ class GitHubApi:
             raw = self._env.get("GITHUB_TOKEN") or self._env.get("GH_TOKEN")
             if not raw:
                 raise ConfigError(
-                    f"GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN; {SCOPES_HINT}"
+                    f"GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN. {SCOPES_HINT}"
                 )
             token = Secret(raw)  # remembered, so any output that echoes it is masked
             self._client = make_client(

@@ -3,7 +3,7 @@ every success answer) is checked against GitHub's OpenAPI file."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sync.secret import Secret
 from tests.test_github_emulator import spec_checked
 
 TOKEN = "ghp_test"
+App = Callable[[httpx.Request], httpx.Response]
 URL = "postgres://neondb_owner:npg_Pa55word@ep-x.neon.tech/neondb"
 
 
@@ -51,13 +52,19 @@ def emu(clock: Clock) -> GitHubEmulator:
 
 
 def make(
-    emu: GitHubEmulator, clock: Clock, tmp_path: Path, prefix: str = "", **env: str
+    emu: GitHubEmulator,
+    clock: Clock,
+    tmp_path: Path,
+    prefix: str = "",
+    app: App | None = None,
+    **env: str,
 ) -> GitHubProvider:
+    """A provider reaching `emu` through the spec check (or through `app`, which wraps it)."""
     environ = {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/shop", **env}
     context = Context(
         env={k: v for k, v in environ.items() if v},
         base_dir=tmp_path,
-        transport=httpx.MockTransport(spec_checked(emu.handle, prefix)),
+        transport=httpx.MockTransport(app or spec_checked(emu.handle, prefix)),
         sleep=clock.sleep,
     )
     return GitHubProvider(context, clock=clock)
@@ -184,7 +191,7 @@ def test_missing_environment_without_create_environments_is_a_clear_error(
 def test_unknown_repository_says_to_check_name_and_access(gh: GitHubProvider) -> None:
     for options in ({"repository": "acme/nope"}, {"repository": "acme/nope", "environment": "x"}):
         scope = gh.scope("repo", options)
-        with pytest.raises(ApiError, match=r"\(404\).*check that acme/nope exists and that"):
+        with pytest.raises(ApiError, match=r"\(404\).*Check that acme/nope exists and that"):
             gh.read([scope])
 
 
@@ -314,7 +321,7 @@ def test_bad_options_are_config_errors_without_network(
     env: dict[str, str],
     message: str,
 ) -> None:
-    gh = make(emu, clock, tmp_path, **env)
+    gh = make(emu, clock, tmp_path, GITHUB_REPOSITORY=env.get("GITHUB_REPOSITORY", "acme/shop"))
     with pytest.raises(ConfigError, match=message):
         gh.scope("repo", options)
     assert emu.log == []
@@ -419,17 +426,28 @@ def test_write_times_never_exceed_80_in_any_minute(
             moments.append(clock.now)
         return emu.handle(request)
 
-    context = Context(
-        env={"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/shop"},
-        base_dir=tmp_path,
-        transport=httpx.MockTransport(record),
-        sleep=clock.sleep,
-    )
-    gh = GitHubProvider(context, clock=clock)
-    repo = gh.scope("repo", {})
-    sync(gh, repo, *(want(f"V{i:03}", str(i), secret=False) for i in range(150)))
+    gh = make(emu, clock, tmp_path, app=record)
+    sync(gh, gh.scope("repo", {}), *(want(f"V{i:03}", str(i), secret=False) for i in range(150)))
     assert len(moments) == 150
     assert max(sum(1 for t in moments if s <= t < s + 60) for s in moments) < 80
+
+
+def test_requests_carry_githubs_headers_and_a_bearer_token(
+    emu: GitHubEmulator, clock: Clock, tmp_path: Path
+) -> None:
+    seen: list[httpx.Headers] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return emu.handle(request)
+
+    gh = make(emu, clock, tmp_path, app=record)
+    sync(gh, gh.scope("repo", {}), want("DATABASE_URL"))
+    assert len(seen) == 5  # list secrets and variables, public key, put, list for the marker
+    for headers in seen:
+        assert headers["accept"] == "application/vnd.github+json"
+        assert headers["x-github-api-version"] == "2022-11-28"
+        assert headers["authorization"] == f"Bearer {TOKEN}"
 
 
 def test_org_scope_sends_visibility_and_selected_repositories(
