@@ -58,7 +58,11 @@ def test_example_config_loads_verbatim(tmp_path: Path) -> None:
     dev = config.rules[2].items[0]
     assert dev.options["path"] == ".env.{user}"
     analytics = dev.vars[3]
-    assert (analytics.database, analytics.role, analytics.format) == ("analytics", "analyst", "jdbc")
+    assert (analytics.database, analytics.role, analytics.format) == (
+        "analytics",
+        "analyst",
+        "jdbc",
+    )
 
 
 def test_env_expansion_with_default(tmp_path: Path) -> None:
@@ -102,7 +106,9 @@ def test_unknown_placeholder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_placeholder_in_target_option(tmp_path: Path) -> None:
-    text = BASE.replace("      - target: local\n", '      - target: local\n        path: ".env.{user}"\n')
+    text = BASE.replace(
+        "      - target: local\n", '      - target: local\n        path: ".env.{user}"\n'
+    )
     message = error_of(tmp_path, text)
     assert "unknown placeholder {user}" in message
 
@@ -113,9 +119,11 @@ def test_capture_may_not_reuse_builtin_name(tmp_path: Path) -> None:
 
 
 def test_captures_usable_in_options_and_values(tmp_path: Path) -> None:
-    text = BASE.replace("match: main", 'match: "dev/{user}"').replace(
-        "      - target: local\n", '      - target: local\n        path: ".env.{user}"\n'
-    ).replace("DATABASE_URL: pooled", 'WHO: { value: "{user}-{branch}", secret: false }')
+    text = (
+        BASE.replace("match: main", 'match: "dev/{user}"')
+        .replace("      - target: local\n", '      - target: local\n        path: ".env.{user}"\n')
+        .replace("DATABASE_URL: pooled", 'WHO: { value: "{user}-{branch}", secret: false }')
+    )
     config = load(tmp_path, text)
     assert config.rules[0].matcher.captures == ("user",)
 
@@ -127,13 +135,21 @@ def test_preset_with_prefix_and_override(tmp_path: Path) -> None:
     )
     item = load(tmp_path, text).rules[0].items[0]
     names = [v.name for v in item.vars]
-    assert names == ["APP_PGHOST", "APP_PGPORT", "APP_PGUSER", "APP_PGPASSWORD", "APP_PGDATABASE",
-                     "APP_PGSSLMODE"]
+    assert names == [
+        "APP_PGHOST",
+        "APP_PGPORT",
+        "APP_PGUSER",
+        "APP_PGPASSWORD",
+        "APP_PGDATABASE",
+        "APP_PGSSLMODE",
+    ]
     assert item.vars[1].value == "6543"
 
 
 def test_vercel_postgres_preset_has_the_fifteen_names(tmp_path: Path) -> None:
-    text = BASE.replace("        vars:\n          DATABASE_URL: pooled\n", "        preset: vercel-postgres\n")
+    text = BASE.replace(
+        "        vars:\n          DATABASE_URL: pooled\n", "        preset: vercel-postgres\n"
+    )
     item = load(tmp_path, text).rules[0].items[0]
     by_name = {v.name: v for v in item.vars}
     assert len(by_name) == 15
@@ -143,7 +159,9 @@ def test_vercel_postgres_preset_has_the_fifteen_names(tmp_path: Path) -> None:
 
 
 def test_unknown_preset_suggests(tmp_path: Path) -> None:
-    text = BASE.replace("        vars:\n          DATABASE_URL: pooled\n", "        preset: prsma\n")
+    text = BASE.replace(
+        "        vars:\n          DATABASE_URL: pooled\n", "        preset: prsma\n"
+    )
     assert "did you mean 'prisma'" in error_of(tmp_path, text)
 
 
@@ -163,7 +181,9 @@ def test_invalid_yaml_points_at_the_problem(tmp_path: Path) -> None:
 
 
 def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
-    text = BASE.replace("          DATABASE_URL: pooled\n", "          A: pooled\n          A: direct\n")
+    text = BASE.replace(
+        "          DATABASE_URL: pooled\n", "          A: pooled\n          A: direct\n"
+    )
     assert "duplicate key 'A'" in error_of(tmp_path, text)
 
 

@@ -66,23 +66,30 @@ def test_prune_deletes_only_owned_keys_of_gone_branches() -> None:
     state = State(b"k")
     state.put(SCOPE, "OLD", Record("fp", "preview/gone"))
     state.put(SCOPE, "LIVE", Record("fp", "main"))
-    current = {SCOPE: {"OLD": Current("OLD", "v"), "LIVE": Current("LIVE", "v"),
-                       "THEIRS": Current("THEIRS", "v")}}
+    current = {
+        SCOPE: {
+            "OLD": Current("OLD", "v"),
+            "LIVE": Current("LIVE", "v"),
+            "THEIRS": Current("THEIRS", "v"),
+        }
+    }
     changes = diff([], current, state, prune=True, live_branches=frozenset({"main"}))
     assert actions(changes) == {"OLD": Action.DELETE}
 
 
 def test_prune_uses_the_providers_own_owner_marker() -> None:
-    current = {SCOPE: {"X": Current("X", "v", owner="preview/gone"),
-                       "Y": Current("Y", "v", owner="main")}}
+    current = {
+        SCOPE: {"X": Current("X", "v", owner="preview/gone"), "Y": Current("Y", "v", owner="main")}
+    }
     changes = diff([], current, State(b"k"), prune=True, live_branches=frozenset({"main"}))
     assert actions(changes) == {"X": Action.DELETE}
 
 
 def test_prune_can_be_narrowed_to_some_branches() -> None:
     current = {SCOPE: {"X": Current("X", "v", owner="a"), "Y": Current("Y", "v", owner="b")}}
-    changes = diff([], current, State(b"k"), prune=True, live_branches=frozenset(),
-                   prune_only=frozenset({"a"}))
+    changes = diff(
+        [], current, State(b"k"), prune=True, live_branches=frozenset(), prune_only=frozenset({"a"})
+    )
     assert actions(changes) == {"X": Action.DELETE}
 
 
@@ -96,15 +103,24 @@ def test_plan_is_sorted_and_json_has_no_values() -> None:
     assert [c.key for c in changes] == ["A", "B"]
     text = json.dumps([c.to_json() for c in changes])
     assert "secret-a" not in text and json.loads(text)[0] == {
-        "branch": "main", "target": "repo", "scope": "repo:acme/shop", "key": "A",
-        "action": "create", "reason": "missing",
+        "branch": "main",
+        "target": "repo",
+        "scope": "repo:acme/shop",
+        "key": "A",
+        "action": "create",
+        "reason": "missing",
     }
 
 
 def test_state_document_round_trips_without_values() -> None:
     state = State(b"k")
-    state.put(SCOPE, "A", Record(state.fingerprint(SCOPE, "A", "hunter22"), "main", "t1",
-                                 {"repository": "acme/shop"}))
+    state.put(
+        SCOPE,
+        "A",
+        Record(
+            state.fingerprint(SCOPE, "A", "hunter22"), "main", "t1", {"repository": "acme/shop"}
+        ),
+    )
     document = state.document()
     assert "hunter22" not in json.dumps(document)
     again = State.from_document(b"k", document)

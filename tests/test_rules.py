@@ -26,7 +26,10 @@ def test_captures_take_the_rest_including_slashes() -> None:
     assert matcher("preview/{git_branch}").match("preview/feature/login", False) == {
         "git_branch": "feature/login"
     }
-    assert matcher("{team}/{user}").match("core/alice/x", False) == {"team": "core", "user": "alice/x"}
+    assert matcher("{team}/{user}").match("core/alice/x", False) == {
+        "team": "core",
+        "user": "alice/x",
+    }
     assert matcher("preview/{b}").match("preview/", False) is None
 
 
