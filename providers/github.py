@@ -33,7 +33,6 @@ class GitHubProvider:
         self._public_keys: dict[str, tuple[str, str]] = {}  # scope id -> (key_id, key)
         self._env_exists: dict[str, bool] = {}  # env scope id -> found by read/apply
         self._secret_counts: dict[str, int] = {}
-        self._both: dict[str, set[str]] = {}  # scope id -> names held as secret and variable
         self._kind: dict[tuple[str, str], bool] = {}  # (scope id, key) -> config's Desired.secret
         self._created: set[str] = set()
 
@@ -99,13 +98,10 @@ class GitHubProvider:
             name = str(item["name"]).upper()
             if name != hidden:
                 found[name] = Current(name, str(item["value"]), False, item.get("updated_at"))
-        self._both[where.id] = set()
         for item in secrets:
             name = str(item["name"]).upper()
-            if name in found:
-                self._both[where.id].add(name)
-                if not self._kind.get((where.id, name), True):
-                    continue  # the config wants the variable: show that one
+            if name in found and not self._kind.get((where.id, name), True):
+                continue  # held as both kinds and the config wants the variable: show that
             found[name] = Current(name, None, True, item.get("updated_at"))
         return found
 

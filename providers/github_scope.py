@@ -146,5 +146,8 @@ def _org(where: str, options: Mapping[str, Any]) -> Where:
             )
         ids.append(int(text))
     if (visibility == "selected") != bool(ids):
-        raise ConfigError(f"{where}: `repositories:` goes with `visibility: selected`, and only")
+        raise ConfigError(
+            f"{where}: `visibility: selected` needs `repositories:` (repository ids), "
+            "and `repositories:` needs `visibility: selected`"
+        )
     return Where("org", org, visibility=visibility, repository_ids=tuple(ids))

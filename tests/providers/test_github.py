@@ -308,7 +308,11 @@ def test_a_101st_secret_is_refused_before_any_write(
         ({"create_environments": "maybe"}, {}, "create_environments must be true or false"),
         ({"org": "acme", "environment": "x"}, {}, "cannot be used together"),
         ({"org": "acme", "visibility": "public"}, {}, "visibility must be one of"),
-        ({"org": "acme", "visibility": "selected"}, {}, "goes with `visibility: selected`"),
+        (
+            {"org": "acme", "visibility": "selected"},
+            {},
+            "`visibility: selected` needs `repositories:`",
+        ),
         ({"org": "acme", "visibility": "selected", "repositories": ["shop"]}, {}, "numeric"),
         ({"visibility": "all"}, {}, "applies only with `org:`"),
     ],
