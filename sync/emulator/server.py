@@ -49,7 +49,10 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run `app` on a loopback port in a thread; yield its base URL (http://127.0.0.1:PORT)."""
     server = ThreadingHTTPServer((host, port), _handler_for(app))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, once per test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+    )
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}"
