@@ -66,9 +66,11 @@ def make_plan(
     *,
     branches: Sequence[str] = (),
     prune: bool = False,
+    retiring: frozenset[str] = frozenset(),
 ) -> Plan:
-    """What sync would do. Reads Neon and every target involved; writes nothing."""
-    all_branches = neon.branches()
+    """What sync would do. Reads Neon and every target involved; writes nothing.
+    `retiring` branches are treated as already deleted (`branch delete` prunes them first)."""
+    all_branches = [b for b in neon.branches() if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune)
     desire = resolve(config, neon, selected, made)

@@ -54,6 +54,10 @@ def console(stream: TextIO | None = None) -> Console:
 
 def error(message: str) -> None:
     print(f"neon-sync: error: {scrub(message)}", file=sys.stderr)
+    from sync import actions
+
+    if actions.active():
+        actions.annotate_error(message)
 
 
 def note(message: str) -> None:
@@ -66,6 +70,20 @@ def document(changes: Iterable[Change], errors: Mapping[str, str], applied: bool
         "errors": [{"target": t, "message": scrub(m)} for t, m in sorted(errors.items())],
         "applied": applied,
     }
+
+
+def report(
+    changes: list[Change], errors: Mapping[str, str], *, applied: bool, as_json: bool
+) -> None:
+    """The result of plan or sync: a table or JSON on stdout, plus the Actions job summary."""
+    if as_json:
+        print_json(document(changes, errors, applied))
+    else:
+        print_plan(changes, errors, applied=applied)
+    from sync import actions
+
+    if actions.active():
+        actions.write_summary(changes, errors, applied)
 
 
 def print_json(doc: dict[str, Any]) -> None:

@@ -32,14 +32,31 @@ class Run:
     state: State
     env: Mapping[str, str]
 
-    def plan(self, branches: Sequence[str] = (), prune: bool = False) -> Plan:
+    def plan(
+        self,
+        branches: Sequence[str] = (),
+        prune: bool = False,
+        retiring: frozenset[str] = frozenset(),
+    ) -> Plan:
         return make_plan(
-            self.config, self.neon, self.providers, self.state, branches=branches, prune=prune
+            self.config,
+            self.neon,
+            self.providers,
+            self.state,
+            branches=branches,
+            prune=prune,
+            retiring=retiring,
         )
 
-    def sync(self, branches: Sequence[str] = (), prune: bool = False) -> Outcome:
-        """Plan, then apply; save the state only if it changed (a no-op run writes nothing)."""
-        plan = self.plan(branches, prune)
+    def sync(
+        self,
+        branches: Sequence[str] = (),
+        prune: bool = False,
+        retiring: frozenset[str] = frozenset(),
+    ) -> Outcome:
+        """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
+        `retiring` branches count as deleted: with prune, what was written for them goes."""
+        plan = self.plan(branches, prune, retiring)
         outcome = apply_plan(plan, self.config, self.providers, self.state)
         if self.state.changed:
             self.store.save(self.state.document())
