@@ -100,4 +100,13 @@ class Provider(Protocol):
         written. On failure raise ProviderError with `done` set to what was written."""
         ...
 
+    def created_scopes(self) -> frozenset[str]:
+        """Ids of scopes this run created (a GitHub environment), so that a later `--prune`
+        may remove them once the branch they were made for is gone."""
+        ...
+
+    def remove_scope(self, scope: Scope) -> bool:
+        """Remove a scope neon-sync created, only if it is empty now; True if it is gone."""
+        ...
+
     def close(self) -> None: ...

@@ -279,6 +279,13 @@ class DotenvProvider:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
         return {key: None for key in changes}
 
+    def created_scopes(self) -> frozenset[str]:
+        # A file is never removed when its keys are pruned: other lines may be the user's.
+        return frozenset()
+
+    def remove_scope(self, scope: Scope) -> bool:
+        return False
+
     def close(self) -> None:
         pass
 

@@ -36,8 +36,7 @@ class GitHubProvider:
         self._kind: dict[tuple[str, str], bool] = {}  # (scope id, key) -> config's Desired.secret
         self._created: set[str] = set()
 
-    @property
-    def created_environments(self) -> frozenset[str]:
+    def created_scopes(self) -> frozenset[str]:
         """Scope ids of environments this run created (for the engine to record, for prune)."""
         return frozenset(self._created)
 
@@ -249,7 +248,7 @@ class GitHubProvider:
         stamps = {str(s["name"]).upper(): s.get("updated_at") for s in listed}
         return {**done, **{key: stamps.get(key) for key in wanted}}
 
-    def delete_environment(self, scope: Scope) -> bool:
+    def remove_scope(self, scope: Scope) -> bool:
         """Delete an environment scope if it holds no secrets and no variables; True if it
         is gone. For `--prune` of environments neon-sync created."""
         where = self._where(scope)

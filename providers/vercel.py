@@ -102,6 +102,12 @@ class VercelProvider:
                     ) from None
         return done
 
+    def created_scopes(self) -> frozenset[str]:
+        return frozenset()  # a project's environments are Vercel's, not ours
+
+    def remove_scope(self, scope: Scope) -> bool:
+        return False
+
     def close(self) -> None:
         if self._api is not None:
             self._api.close()

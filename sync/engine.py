@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from providers.base import Current, Scope, Write
+from providers.base import Current, Desired, Scope, Write
 from sync.config import Config
 from sync.desired import Providers, resolve
 from sync.errors import ConfigError, NeonSyncError, ProviderError
 from sync.neon import Branch, NeonClient
-from sync.plan import Action, Change, diff, pending
+from sync.plan import SCOPE_KEY, Action, Change, diff, pending
+from sync.secret import Secret
 from sync.state import Record, State
 
 MAX_TARGETS_IN_FLIGHT = 4
@@ -118,16 +119,23 @@ def apply_plan(plan: Plan, config: Config, made: Providers, state: State) -> Out
         for change in by_target[target]:
             by_scope[change.where].append(change)
         for scope, changes in sorted(by_scope.items()):
-            markers: Mapping[str, str | None]
+            writes = [_write(c) for c in changes if c.key != SCOPE_KEY]
+            markers: Mapping[str, str | None] = {}
             try:
-                markers = provider.apply(scope, [_write(change) for change in changes])
+                if writes:
+                    markers = provider.apply(scope, writes)
+                if any(c.key == SCOPE_KEY for c in changes) and provider.remove_scope(scope):
+                    markers = {**markers, SCOPE_KEY: None}
             except ProviderError as exc:
                 markers = exc.done
                 failures.append(str(exc))
             except NeonSyncError as exc:
-                markers = {}
                 failures.append(str(exc))
             written += [(c, markers[c.key]) for c in changes if c.key in markers]
+        created = provider.created_scopes()
+        for scope, changes in by_scope.items():
+            if scope.id in created:  # remember it, so a prune can remove it with its branch
+                written.append((_created(scope, changes[0].branch), None))
         return written, failures
 
     for target, (written, failures) in _each(sorted(by_target), run, errors):
@@ -138,6 +146,10 @@ def apply_plan(plan: Plan, config: Config, made: Providers, state: State) -> Out
         done.append(change)
         if change.action is Action.DELETE:
             state.drop(change.where, change.key)
+        elif change.key == SCOPE_KEY:
+            state.put(
+                change.where, SCOPE_KEY, Record("", change.branch, None, dict(change.where.options))
+            )
         elif change.desired is not None:
             value = change.desired.value.reveal()
             fingerprint = state.fingerprint(change.where, change.key, value)
@@ -169,8 +181,14 @@ def _record_noops(plan: Plan, state: State) -> None:
     for scope, key, record in list(state.owned()):
         gone_branch = record.branch not in plan.live
         wanted = plan.prune_only is None or record.branch in plan.prune_only
-        if gone_branch and wanted and scope in plan.current and key not in plan.current[scope]:
+        absent = scope in plan.current and key not in plan.current[scope]
+        if gone_branch and wanted and absent and key != SCOPE_KEY:
             state.drop(scope, key)
+
+
+def _created(scope: Scope, branch: str) -> Change:
+    marker = Desired(SCOPE_KEY, Secret("", masked=""), False, branch)
+    return Change(scope.target, scope.id, SCOPE_KEY, Action.CREATE, branch, "", "", scope, marker)
 
 
 def _write(change: Change) -> Write:

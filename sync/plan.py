@@ -1,5 +1,5 @@
 """The diff: desired state + current state + state records -> a sorted list of Changes.
-Pure: no I/O. A plan is data; output.py renders it, apply.py carries it out."""
+Pure: no I/O. A plan is data; output.py renders it, engine.apply_plan carries it out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typing import Any
 
 from providers.base import Current, Desired, Scope
 from sync.state import State
+
+# The key of a record or change about a whole scope: "neon-sync created this scope".
+SCOPE_KEY = "*"
 
 
 class Action(StrEnum):
@@ -90,7 +93,8 @@ def diff(
             )
         )
     if prune:
-        changes += _prunable(current, state, wanted, live_branches, prune_only)
+        deletes = _prunable(current, state, wanted, live_branches, prune_only)
+        changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
     return sorted(changes)
 
 
@@ -152,6 +156,39 @@ def _prunable(
                 found,
             )
         )
+    return out
+
+
+def _empty_scopes(
+    current: Mapping[Scope, Mapping[str, Current]],
+    state: State,
+    deletes: list[Change],
+    live: frozenset[str],
+    only: frozenset[str] | None,
+) -> list[Change]:
+    """Scopes neon-sync created for a branch that is gone, and that the prune empties."""
+    out = []
+    for scope, key, record in state.owned():
+        if key != SCOPE_KEY or record.branch in live or scope not in current:
+            continue
+        if only is not None and record.branch not in only:
+            continue
+        going = {c.key for c in deletes if c.where == scope}
+        if set(current[scope]) <= going:
+            out.append(
+                Change(
+                    scope.target,
+                    scope.id,
+                    SCOPE_KEY,
+                    Action.DELETE,
+                    record.branch,
+                    "created by neon-sync; empty once pruned",
+                    "",
+                    scope,
+                    None,
+                    None,
+                )
+            )
     return out
 
 

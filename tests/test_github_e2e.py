@@ -188,6 +188,36 @@ def test_prune_removes_the_deleted_branchs_secrets_only(
     assert {entry.method for entry in github.writes} == {"DELETE"}
 
 
+def test_prune_deletes_an_environment_neon_sync_created_once_it_is_empty(
+    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+) -> None:
+    sync()
+    assert github.environment_names("acme/shop") == [PREVIEW]
+    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    plan = json.loads(sync("--prune", "--dry-run", "--json").stdout)
+    assert {(c["key"], c["action"]) for c in plan["changes"] if c["scope"].startswith("env:")} == {
+        ("DATABASE_URL", "delete"),
+        ("DIRECT_URL", "delete"),
+        ("*", "delete"),
+    }
+    sync("--prune")
+    assert github.environment_names("acme/shop") == []
+    github.log.clear()
+    sync("--prune")
+    assert github.writes == []
+
+
+def test_prune_keeps_an_environment_that_was_there_before(
+    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+) -> None:
+    github.add_environment("acme/shop", PREVIEW)
+    sync()
+    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    sync("--prune")
+    assert github.environment_names("acme/shop") == [PREVIEW]
+    assert set(held(github)) == {("repo", "DATABASE_URL"), ("repo", "var:PGHOST")}
+
+
 def test_ci_run_without_local_state_rewrites_nothing(
     sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator, tmp_path: Path
 ) -> None:

@@ -166,7 +166,7 @@ def test_missing_environment_reads_empty_and_is_created_on_write(
     sync(gh, env, want("DATABASE_URL"))
     assert emu.environment_names("acme/shop") == ["preview/pr-12"]
     assert emu.secret_plaintext("acme/shop", "DATABASE_URL", "preview/pr-12") == URL
-    assert gh.created_environments == {"env:acme/shop/preview/pr-12"}
+    assert gh.created_scopes() == {"env:acme/shop/preview/pr-12"}
     assert ("PUT", "/repos/acme/shop/environments/preview/pr-12") in writes(emu)
 
 
@@ -174,7 +174,7 @@ def test_existing_environment_is_not_recreated(gh: GitHubProvider, emu: GitHubEm
     emu.add_environment("acme/shop", "prod")
     env = gh.scope("repo", {"environment": "prod"})
     gh.apply(env, [Write("create", "DATABASE_URL", want("DATABASE_URL"), None)])  # no read
-    assert gh.created_environments == frozenset()
+    assert gh.created_scopes() == frozenset()
     assert [m for m, _ in writes(emu)] == ["PUT"]  # the secret only
 
 
@@ -480,12 +480,14 @@ def test_plain_http_api_url_is_refused_unless_loopback(
         gh.read([gh.scope("repo", {})])
 
 
-def test_delete_environment_only_when_empty(gh: GitHubProvider, emu: GitHubEmulator) -> None:
+def test_remove_scope_deletes_an_environment_only_when_empty(
+    gh: GitHubProvider, emu: GitHubEmulator
+) -> None:
     env = gh.scope("repo", {"environment": "pr-1"})
     sync(gh, env, want("DATABASE_URL"))
-    assert gh.delete_environment(env) is False
+    assert gh.remove_scope(env) is False
     gh.apply(env, [Write("delete", "DATABASE_URL", None, Current("DATABASE_URL", None))])
-    assert gh.delete_environment(env) is True
+    assert gh.remove_scope(env) is True
     assert emu.environment_names("acme/shop") == []
 
 
