@@ -15,6 +15,9 @@ App = Callable[[httpx.Request], httpx.Response]
 def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle on, each response would wait
+        # for the client's delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
