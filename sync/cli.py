@@ -103,7 +103,11 @@ def sync_(
             result = run.plan(branch or (), prune)
             changes, errors, applied = result.changes, result.errors, False
         else:
-            outcome = run.sync(branch or (), prune)
+            bar = output.ProgressBar()
+            try:
+                outcome = run.sync(branch or (), prune, progress=bar)
+            finally:
+                bar.close()
             changes, errors, applied = outcome.plan.changes, outcome.errors, True
             for line in outcome.notes:
                 output.note(line)

@@ -3,13 +3,14 @@ writes + state). The CLI parses options and calls these; tests call them directl
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from providers.base import Current, Desired, Scope, Write
+from providers.base import Current, Desired, Provider, Scope, Write
 from sync.config import Config
 from sync.desired import Providers, resolve
 from sync.errors import ConfigError, NeonSyncError, ProviderError
@@ -101,62 +102,88 @@ def make_plan(
     return Plan(changes, errors, current, live, prune_only)
 
 
-def apply_plan(plan: Plan, config: Config, made: Providers, state: State) -> Outcome:
+Progress = Callable[[int, int], None]  # (scopes done, scopes in all)
+Written = list[tuple[Change, str | None]]  # each change made, with its new change marker
+
+
+def apply_plan(
+    plan: Plan, config: Config, made: Providers, state: State, progress: Progress | None = None
+) -> Outcome:
     """Carry out the pending changes, each target in its own thread, scopes of a target in
     order. A failing target does not stop the others. Records what was written in `state`."""
     by_target: dict[str, list[Change]] = defaultdict(list)
     for change in plan.pending:
         by_target[change.target].append(change)
+    tick = _Ticker(progress, total=len({change.where for change in plan.pending}))
     errors = dict(plan.errors)
-    done: list[Change] = []
-    results: list[tuple[Change, str | None]] = []
+    results: Written = []
 
-    def run(target: str) -> tuple[list[tuple[Change, str | None]], list[str]]:
+    def run(target: str) -> tuple[Written, list[str]]:
         provider = made.get(config.targets[target].provider)
-        written: list[tuple[Change, str | None]] = []
-        failures = []
-        by_scope: dict[Scope, list[Change]] = defaultdict(list)
-        for change in by_target[target]:
-            by_scope[change.where].append(change)
-        for scope, changes in sorted(by_scope.items()):
-            writes = [_write(c) for c in changes if c.key != SCOPE_KEY]
-            markers: Mapping[str, str | None] = {}
-            try:
-                if writes:
-                    markers = provider.apply(scope, writes)
-                if any(c.key == SCOPE_KEY for c in changes) and provider.remove_scope(scope):
-                    markers = {**markers, SCOPE_KEY: None}
-            except ProviderError as exc:
-                markers = exc.done
-                failures.append(str(exc))
-            except NeonSyncError as exc:
-                failures.append(str(exc))
-            written += [(c, markers[c.key]) for c in changes if c.key in markers]
-        created = provider.created_scopes()
-        for scope, changes in by_scope.items():
-            if scope.id in created:  # remember it, so a prune can remove it with its branch
-                written.append((_created(scope, changes[0].branch), None))
-        return written, failures
+        return _apply_target(provider, by_target[target], tick)
 
     for target, (written, failures) in _each(sorted(by_target), run, errors):
         results += written
         if failures:
             errors[target] = "; ".join(failures)
     for change, marker in results:
-        done.append(change)
-        if change.action is Action.DELETE:
-            state.drop(change.where, change.key)
-        elif change.key == SCOPE_KEY:
-            state.put(
-                change.where, SCOPE_KEY, Record("", change.branch, None, dict(change.where.options))
-            )
-        elif change.desired is not None:
-            value = change.desired.value.reveal()
-            fingerprint = state.fingerprint(change.where, change.key, value)
-            record = Record(fingerprint, change.desired.branch, marker, dict(change.where.options))
-            state.put(change.where, change.key, record)
+        _record(state, change, marker)
     _record_noops(plan, state)
-    return Outcome(plan, True, errors, sorted(done), made.notes())
+    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.notes())
+
+
+class _Ticker:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self._progress, self._total, self._done = progress, total, 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._done += 1
+            if self._progress is not None:
+                self._progress(self._done, self._total)
+
+
+def _apply_target(
+    provider: Provider, changes: list[Change], tick: Callable[[], None]
+) -> tuple[Written, list[str]]:
+    written: Written = []
+    failures = []
+    by_scope: dict[Scope, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_scope[change.where].append(change)
+    for scope, scope_changes in sorted(by_scope.items()):
+        writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
+        markers: Mapping[str, str | None] = {}
+        try:
+            if writes:
+                markers = provider.apply(scope, writes)
+            if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
+                markers = {**markers, SCOPE_KEY: None}
+        except ProviderError as exc:
+            markers = exc.done
+            failures.append(str(exc))
+        except NeonSyncError as exc:
+            failures.append(str(exc))
+        written += [(c, markers[c.key]) for c in scope_changes if c.key in markers]
+        tick()
+    created = provider.created_scopes()
+    for scope, scope_changes in by_scope.items():
+        if scope.id in created:  # remember it, so a prune can remove it with its branch
+            written.append((_created(scope, scope_changes[0].branch), None))
+    return written, failures
+
+
+def _record(state: State, change: Change, marker: str | None) -> None:
+    options = dict(change.where.options)
+    if change.action is Action.DELETE:
+        state.drop(change.where, change.key)
+    elif change.key == SCOPE_KEY:
+        state.put(change.where, SCOPE_KEY, Record("", change.branch, None, options))
+    elif change.desired is not None:
+        value = change.desired.value.reveal()
+        fingerprint = state.fingerprint(change.where, change.key, value)
+        state.put(change.where, change.key, Record(fingerprint, change.branch, marker, options))
 
 
 def _record_noops(plan: Plan, state: State) -> None:

@@ -153,3 +153,29 @@ def show_rows(title: str, rows: Iterable[tuple[str, ...]]) -> None:
     console().print(f"# {title}", style="bold", markup=False)
     for row in rows:
         console().print("  ".join(scrub(cell) for cell in row), markup=False)
+
+
+class ProgressBar:
+    """A progress bar on stderr for runs that write to many scopes; silent when stderr is not
+    a terminal (CI logs) or the run is small."""
+
+    MIN_SCOPES = 10
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.MIN_SCOPES or not sys.stderr.isatty():
+                return
+            from rich.progress import Progress
+
+            self._bar = Progress(console=console(sys.stderr), transient=True)
+            self._task = self._bar.add_task("writing", total=total)
+            self._bar.start()
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

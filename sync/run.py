@@ -17,7 +17,7 @@ from providers.base import Context
 from sync import config as config_mod
 from sync.config import Config
 from sync.desired import Providers
-from sync.engine import Outcome, Plan, apply_plan, make_plan
+from sync.engine import Outcome, Plan, Progress, apply_plan, make_plan
 from sync.errors import ConfigError
 from sync.neon import NeonClient
 from sync.state import FileStore, State, StateStore, state_secret
@@ -53,11 +53,12 @@ class Run:
         branches: Sequence[str] = (),
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
+        progress: Progress | None = None,
     ) -> Outcome:
         """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
         `retiring` branches count as deleted: with prune, what was written for them goes."""
         plan = self.plan(branches, prune, retiring)
-        outcome = apply_plan(plan, self.config, self.providers, self.state)
+        outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
         if self.state.changed:
             self.store.save(self.state.document())
             self.state.changed = False

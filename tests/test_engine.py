@@ -251,3 +251,25 @@ def test_url_prints_exactly_what_neon_gives(
                 .json()["uri"]
             )
             assert ours == theirs
+
+
+def test_progress_is_reported_per_scope_written(
+    write_config: Callable[[str], Path],
+    env: dict[str, str],
+    transport: httpx.MockTransport,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "missing-folder").mkdir()
+    config = write_config(
+        HEAD
+        + """\
+  - match: main
+    sync:
+      - { target: local, vars: { A: pooled } }
+      - { target: broken, vars: { A: pooled } }
+"""
+    )
+    seen: list[tuple[int, int]] = []
+    with open_run(str(config), env, transport=transport) as run:
+        run.sync(progress=lambda done, total: seen.append((done, total)))
+    assert sorted(seen) == [(1, 2), (2, 2)]
