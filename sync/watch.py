@@ -161,6 +161,8 @@ class Watcher:
         else:  # a baseline for the branches about to be synced
             self._check_roles(b for b in new.branches.values() if b.name in self.dirty)
         self.marks = {k: v for k, v in self.marks.items() if k in new.branches}
+        if not self.prune:  # changed, then deleted before a sync got through: nothing to do
+            self.dirty &= new.names
         if not full and not self.dirty:
             return quiet
         names = frozenset(self.dirty)

@@ -300,16 +300,18 @@ def test_full_resync_catches_a_password_change_that_left_no_trace(
 def test_failing_polls_are_logged_and_retried_with_doubling_backoff(
     neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
 ) -> None:
-    neon.inject(503, times=10, method="GET", path="/branches$")  # two polls' worth of retries
+    neon.inject(503, times=1000, method="GET", path="/branches$")  # beyond the retry bound
     retry_waits: list[float] = []
     with open_watch_run(retry_waits=retry_waits) as run:
-        watched = drive(run, neon, max_polls=4)
+        watched = drive(run, neon, noop, neon.faults.clear, noop)
     assert watched.polls == 4
     assert watched.waits == [60.0, 120.0, 30.0]
     failed = [line for line in watched.lines if line.startswith("poll failed")]
     assert len(failed) == 2 and "(503)" in failed[0] and failed[0].endswith("retrying in 60s")
     assert env_file(tmp_path / ".env.alice") == {"DATABASE_URL": url(neon, "dev/alice")}
-    assert len(retry_waits) == 8  # the client's own bounded retries came first
+    # each failing poll first went through the client's own bounded retries
+    tries = [len(watched.requests(neon, poll)) for poll in (1, 2)]
+    assert tries[0] == tries[1] == len(retry_waits) / 2 + 1 > 1
     assert backoff(30, 6) == backoff(30, 20) == MAX_BACKOFF
     assert backoff(600, 1) == 600  # never sooner than the interval
 
@@ -331,6 +333,24 @@ def test_failing_target_is_logged_once_and_retried_until_it_works(
     main = branch_id(neon, "main")
     assert reveals(watched.requests(neon, 2)) == [main]  # only the branch that failed
     assert reveals(watched.requests(neon, 3)) == [main]
+
+
+def test_a_branch_created_and_deleted_between_failing_polls_does_not_end_the_watch(
+    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+) -> None:
+    def create_while_neon_fails() -> None:
+        neon.add_branch(pid(neon), "dev/bob")
+        neon.inject(503, times=1000, method="GET", path="/reveal_password$")
+
+    def delete_and_recover() -> None:
+        neon.remove_branch(pid(neon), "dev/bob")
+        neon.faults.clear()
+
+    with open_watch_run() as run:
+        watched = drive(run, neon, create_while_neon_fails, delete_and_recover)
+    assert watched.polls == 3 and watched.waits == [30.0, 60.0]
+    assert not (tmp_path / ".env.bob").exists()
+    assert reveals(watched.requests(neon, 3)) == []
 
 
 def test_stop_during_a_sync_finishes_it_and_returns(
