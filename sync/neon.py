@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from sync.errors import ConfigError
-from sync.http import call, make_client
+from sync.http import Retry, call, make_client
 from sync.neon_model import (
     SERVICE,
     Branch,
@@ -46,6 +46,9 @@ __all__ = ["DEFAULT_API_HOST", "Branch", "Database", "Endpoint", "NeonClient", "
 
 DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
 PAGE_SIZE = 1000  # branches per page; the spec allows up to 10000
+# Neon answers 423 while another operation runs on the project, which can take a while:
+# more attempts than the default, up to about a minute of waiting in all.
+RETRY = Retry(attempts=8)
 OPERATION_TIMEOUT = 300.0  # seconds we wait, in all, for one write's operations
 _PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 
@@ -89,6 +92,7 @@ class NeonClient:
             what="NEON_API_HOST",
             headers={"authorization": f"Bearer {api_key}", "accept": "application/json"},
             transport=transport,
+            retry=RETRY,
             sleep=sleep,
         )
         self._sleep = sleep

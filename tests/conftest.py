@@ -117,15 +117,5 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Re
     return run
 
 
-@pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Make retry waits instant; the list records how long each would have been."""
-    waits: list[float] = []
-    import sync.http
-
-    monkeypatch.setattr(sync.http.time, "sleep", waits.append)
-    return waits
-
-
 def python() -> str:
     return sys.executable

@@ -12,6 +12,7 @@ import providers
 from sync.connect import connection_string
 from sync.emulator.neon import NeonEmulator
 from sync.errors import ApiError, ConfigError
+from sync.neon import RETRY
 from sync.plan import Action
 from sync.run import open_run
 from tests.conftest import NEON_KEY, SPECS, checked
@@ -220,7 +221,7 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
         pytest.raises(ApiError) as err,
     ):
         run.plan()
-    assert err.value.status == 503 and len(waits) == 4
+    assert err.value.status == 503 and len(waits) == RETRY.attempts - 1
     assert str(err.value).startswith("Neon API: list the branches of project")
 
 

@@ -19,6 +19,7 @@ from sync.emulator.neon_json import busy_branches
 from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
 from sync.lifecycle import create_branch, expires_at
+from sync.neon import RETRY
 from tests.conftest import NEON_KEY, Result, Served
 from tests.test_github_emulator import spec_checked
 
@@ -302,8 +303,8 @@ def test_create_gives_up_after_a_bounded_number_of_423s(
     neon.inject(423, times=100, method="POST", path="/branches$")
     result = cli("branch", "create", NAME, expect=1)
     assert "(423)" in result.stderr and "busy" in result.stderr
-    assert len(neon_requests(neon, "POST", "/branches")) == 5
-    assert len(sleeper.waits) == 4
+    assert len(neon_requests(neon, "POST", "/branches")) == RETRY.attempts
+    assert len(sleeper.waits) == RETRY.attempts - 1
     assert named(neon, NAME) == []
 
 
