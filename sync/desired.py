@@ -49,10 +49,15 @@ class Providers:
             self._made[name] = providers.module(name).create(self.context)
         return self._made[name]
 
-    def notes(self) -> list[str]:
-        """What providers did beyond plain writes (a split variable, a redeploy), for the
-        user: providers may keep such lines in an optional `notes` list."""
-        return [note for p in self._made.values() for note in getattr(p, "notes", [])]
+    def take_notes(self) -> list[str]:
+        """What providers did beyond plain writes (a split variable, a redeploy) since the
+        last call, for the user: providers may keep such lines in an optional `notes` list."""
+        out: list[str] = []
+        for provider in self._made.values():
+            notes: list[str] = getattr(provider, "notes", [])
+            out += notes
+            notes.clear()
+        return out
 
     def close(self) -> None:
         for provider in self._made.values():

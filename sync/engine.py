@@ -129,7 +129,7 @@ def apply_plan(
     for change, marker in results:
         _record(state, change, marker)
     _record_noops(plan, state)
-    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.notes())
+    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.take_notes())
 
 
 class _Ticker:

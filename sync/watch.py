@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -134,7 +133,6 @@ class Watcher:
         self.since_full = self.since_roles = 0
         self.marks: dict[str, RoleMark] = {}  # branch id -> its roles at the last sync
         self.failing: dict[str, str] = {}  # target -> the error last logged for it
-        self.notes: list[str] = []  # provider notes logged so far (the run keeps them all)
 
     def poll(self) -> bool:
         neon = self.run.neon
@@ -198,13 +196,8 @@ class Watcher:
                 f"{DONE[change.action]} {change.key} in {change.target} ({change.scope}) "
                 f"for {change.branch}"
             )
-        seen = Counter(self.notes)
         for note in outcome.notes:
-            if seen[note]:
-                seen[note] -= 1
-            else:
-                self.log(note)
-        self.notes = list(outcome.notes)
+            self.log(note)
         for target, message in sorted(outcome.errors.items()):
             if self.failing.get(target) != message:  # once, not at every poll it still fails
                 self.log(f"target {target} failed: {message}; retrying at the next poll")
