@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,27 +21,33 @@ NEON_KEY = "neon-test-key"
 App = Callable[[httpx.Request], httpx.Response]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Served:
-    """An emulator on loopback whose every request was checked against the API spec."""
-
     url: str
-    violations: list[str] = field(default_factory=list)
 
 
-def checked(app: App, spec: Path, prefix: str, violations: list[str]) -> App:
-    """Validate against the spec; a violation answers 500 and is kept for the test to fail on
-    (an assertion raised in the server thread would only look like a network error)."""
-    inner = validating(app, spec, prefix)
+class Violations(list[str]):
+    """Requests an emulator found against its API spec. `guard` keeps them instead of raising:
+    an assertion raised in a server thread would only look like a network error."""
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        try:
-            return inner(request)
-        except AssertionError as exc:
-            violations.append(str(exc))
-            return httpx.Response(500, json={"message": "request violates the spec"})
+    def guard(self, app: App) -> App:
+        def handle(request: httpx.Request) -> httpx.Response:
+            try:
+                return app(request)
+            except AssertionError as exc:
+                self.append(str(exc))
+                return httpx.Response(500, json={"message": "request violates the spec"})
 
-    return handle
+        return handle
+
+
+@pytest.fixture
+def violations() -> Iterator[Violations]:
+    """Every emulator a test wires through this fails the test, at teardown, on a request
+    that does not conform to the service's spec."""
+    found = Violations()
+    yield found
+    assert not found, found[0]
 
 
 @pytest.fixture
@@ -53,14 +59,20 @@ def neon() -> NeonEmulator:
     return emu
 
 
+def neon_checked(neon: NeonEmulator, violations: Violations) -> App:
+    return violations.guard(validating(neon.handle, SPECS / "neon-api-v2.yaml", "/api/v2"))
+
+
 @pytest.fixture
-def neon_served(neon: NeonEmulator) -> Iterator[Served]:
-    violations: list[str] = []
-    app = checked(neon.handle, SPECS / "neon-api-v2.yaml", "/api/v2", violations)
-    with serve(app) as url:
-        served = Served(url + "/api/v2", violations)
-        yield served
-    assert not violations, violations[0]
+def neon_served(neon: NeonEmulator, violations: Violations) -> Iterator[Served]:
+    with serve(neon_checked(neon, violations)) as url:
+        yield Served(url + "/api/v2")
+
+
+@pytest.fixture
+def neon_transport(neon: NeonEmulator, violations: Violations) -> httpx.MockTransport:
+    """The Neon emulator in-process, reached as https://neon.test/api/v2."""
+    return httpx.MockTransport(neon_checked(neon, violations))
 
 
 @pytest.fixture

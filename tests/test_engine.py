@@ -15,7 +15,7 @@ from sync.errors import ApiError, ConfigError
 from sync.neon import RETRY
 from sync.plan import Action
 from sync.run import open_run
-from tests.conftest import NEON_KEY, SPECS, checked
+from tests.conftest import NEON_KEY
 
 HEAD = """\
 version: 1
@@ -41,19 +41,10 @@ def env(neon: NeonEmulator) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def transport(neon: NeonEmulator) -> httpx.MockTransport:
-    violations: list[str] = []
-    yield httpx.MockTransport(
-        checked(neon.handle, SPECS / "neon-api-v2.yaml", "/api/v2", violations)
-    )
-    assert not violations, violations[0]
-
-
 def test_one_failing_target_does_not_stop_the_others_and_a_rerun_completes(
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
     config = write_config(
@@ -65,13 +56,13 @@ def test_one_failing_target_does_not_stop_the_others_and_a_rerun_completes(
       - { target: broken, vars: { DATABASE_URL: pooled } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         outcome = run.sync()
     assert set(outcome.errors) == {"broken"}
     assert "missing-folder" in outcome.errors["broken"]
     assert "DATABASE_URL=" in (tmp_path / ".env").read_text()
     (tmp_path / "missing-folder").mkdir()
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         again = run.sync()
     assert again.errors == {}
     assert {c.target: c.action for c in again.done} == {"broken": Action.CREATE}
@@ -80,7 +71,7 @@ def test_one_failing_target_does_not_stop_the_others_and_a_rerun_completes(
 def test_two_rules_giving_one_key_different_values_name_both(
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     config = write_config(
         HEAD
@@ -93,7 +84,10 @@ def test_two_rules_giving_one_key_different_values_name_both(
       - { target: local, vars: { DATABASE_URL: direct } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run, pytest.raises(ConfigError) as err:
+    with (
+        open_run(str(config), env, transport=neon_transport) as run,
+        pytest.raises(ConfigError) as err,
+    ):
         run.plan()
     message = str(err.value)
     assert "neon-sync.yaml:14:48" in message and "neon-sync.yaml:17:48" in message
@@ -102,7 +96,7 @@ def test_two_rules_giving_one_key_different_values_name_both(
 def test_the_same_value_from_two_rules_is_fine(
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     config = write_config(
         HEAD
@@ -115,7 +109,7 @@ def test_the_same_value_from_two_rules_is_fine(
       - { target: local, vars: { DATABASE_URL: pooled } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         assert [c.key for c in run.plan().changes] == ["DATABASE_URL"]
 
 
@@ -123,7 +117,7 @@ def test_a_branch_without_compute_is_reported_not_skipped(
     neon: NeonEmulator,
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     neon.add_branch(neon.project_id, "preview/no-compute", endpoints=())  # type: ignore[attr-defined]
     config = write_config(
@@ -134,7 +128,7 @@ def test_a_branch_without_compute_is_reported_not_skipped(
       - { target: local, vars: { DATABASE_URL: pooled } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         plan = run.plan()
     assert (
         "preview/no-compute" in plan.errors["local"]
@@ -145,7 +139,7 @@ def test_a_branch_without_compute_is_reported_not_skipped(
 def test_read_replica_asked_for_but_missing_is_reported(
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     config = write_config(
         HEAD
@@ -155,7 +149,7 @@ def test_read_replica_asked_for_but_missing_is_reported(
       - { target: local, vars: { READ_URL: { url: pooled, endpoint: read_only } } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         assert "read replica" in run.plan().errors["local"]
 
 
@@ -163,7 +157,7 @@ def test_a_provider_that_is_not_installed_fails_only_its_target(
     monkeypatch: pytest.MonkeyPatch,
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
     monkeypatch.setitem(providers.REGISTRY, "netlify", "providers.netlify_not_here")
@@ -179,7 +173,7 @@ def test_a_provider_that_is_not_installed_fails_only_its_target(
       - { target: site, vars: { DATABASE_URL: pooled } }
 """
     )
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         outcome = run.sync()
     assert "not available in this version" in outcome.errors["site"]
     assert (tmp_path / ".env").exists()
@@ -189,7 +183,7 @@ def test_neon_rate_limits_and_outages_are_retried(
     neon: NeonEmulator,
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
     config = write_config(
@@ -199,7 +193,7 @@ def test_neon_rate_limits_and_outages_are_retried(
     neon.inject(503, times=1, path="/endpoints$")
     neon.inject(423, times=1, path="/reveal_password$")
     waits: list[float] = []
-    with open_run(str(config), env, transport=transport, sleep=waits.append) as run:
+    with open_run(str(config), env, transport=neon_transport, sleep=waits.append) as run:
         assert run.sync().errors == {}
     assert waits[:2] == [3.0, 3.0] and len(waits) == 4
     assert "U=" in (tmp_path / ".env").read_text()
@@ -209,7 +203,7 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
     neon: NeonEmulator,
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     config = write_config(
         HEAD + "  - match: main\n    sync:\n      - { target: local, vars: { U: pooled } }\n"
@@ -217,7 +211,7 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
     neon.inject(503, times=100, path="/branches$")
     waits: list[float] = []
     with (
-        open_run(str(config), env, transport=transport, sleep=waits.append) as run,
+        open_run(str(config), env, transport=neon_transport, sleep=waits.append) as run,
         pytest.raises(ApiError) as err,
     ):
         run.plan()
@@ -228,17 +222,17 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
 def test_url_prints_exactly_what_neon_gives(
     neon: NeonEmulator,
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
 ) -> None:
     pid = neon.project_id  # type: ignore[attr-defined]
     for branch in ("main", "dev/alice"):
         for pooled in (False, True):
             ours = connection_string(
-                branch, pooled=pooled, project_id=pid, env=env, transport=transport
+                branch, pooled=pooled, project_id=pid, env=env, transport=neon_transport
             ).reveal()
             branch_id = neon.branch(pid, branch)["id"]
             theirs = (
-                httpx.Client(transport=transport)
+                httpx.Client(transport=neon_transport)
                 .get(
                     f"https://neon.test/api/v2/projects/{pid}/connection_uri",
                     params={
@@ -257,7 +251,7 @@ def test_url_prints_exactly_what_neon_gives(
 def test_progress_is_reported_per_scope_written(
     write_config: Callable[[str], Path],
     env: dict[str, str],
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
     (tmp_path / "missing-folder").mkdir()
@@ -271,6 +265,6 @@ def test_progress_is_reported_per_scope_written(
 """
     )
     seen: list[tuple[int, int]] = []
-    with open_run(str(config), env, transport=transport) as run:
+    with open_run(str(config), env, transport=neon_transport) as run:
         run.sync(progress=lambda done, total: seen.append((done, total)))
     assert sorted(seen) == [(1, 2), (2, 2)]

@@ -7,13 +7,12 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from sync.emulator.github import GitHubEmulator
 from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
-from tests.conftest import NEON_KEY, Result, Served
+from tests.conftest import NEON_KEY, Result, Served, Violations
 from tests.test_github_emulator import spec_checked
 
 TOKEN = "ghp_e2e_token_8912"
@@ -49,20 +48,9 @@ def github() -> GitHubEmulator:
 
 
 @pytest.fixture
-def github_url(github: GitHubEmulator) -> Iterator[str]:
-    violations: list[str] = []
-    checked = spec_checked(github.handle)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        try:
-            return checked(request)
-        except AssertionError as exc:  # raised in the server thread: keep it for the test
-            violations.append(str(exc))
-            return httpx.Response(500, json={"message": "request violates the spec"})
-
-    with serve(handle) as url:
+def github_url(github: GitHubEmulator, violations: Violations) -> Iterator[str]:
+    with serve(violations.guard(spec_checked(github.handle))) as url:
         yield url
-    assert not violations, violations[0]
 
 
 @pytest.fixture

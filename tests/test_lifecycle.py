@@ -20,7 +20,7 @@ from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
 from sync.lifecycle import create_branch, expires_at
 from sync.neon import RETRY
-from tests.conftest import NEON_KEY, Result, Served
+from tests.conftest import NEON_KEY, Result, Served, Violations
 from tests.test_github_emulator import spec_checked
 
 GH_TOKEN = "ghp_lifecycle_token_5521"
@@ -99,23 +99,14 @@ def probed(app: App, neon: NeonEmulator, seen: list[bool]) -> App:
 
 
 @pytest.fixture
-def github(neon: NeonEmulator, unsettled: list[bool]) -> Iterator[GitHubEmulator]:
+def github(
+    neon: NeonEmulator, unsettled: list[bool], violations: Violations
+) -> Iterator[GitHubEmulator]:
     emu = GitHubEmulator(token=GH_TOKEN)
     emu.add_repo("acme/shop")
-    violations: list[str] = []
-    checked = spec_checked(emu.handle)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        try:
-            return checked(request)
-        except AssertionError as exc:  # raised in the server thread: keep it for the test
-            violations.append(str(exc))
-            return httpx.Response(500, json={"message": "request violates the spec"})
-
-    with serve(probed(handle, neon, unsettled)) as url:
+    with serve(probed(violations.guard(spec_checked(emu.handle)), neon, unsettled)) as url:
         emu.url = url  # type: ignore[attr-defined]
         yield emu
-    assert not violations, violations[0]
 
 
 @pytest.fixture

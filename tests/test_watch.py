@@ -10,7 +10,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from sync.errors import ConfigError
 from sync.neon import NeonClient
 from sync.run import Run, open_run
 from sync.watch import MAX_BACKOFF, backoff, watch
-from tests.conftest import NEON_KEY, SPECS, checked, python
+from tests.conftest import NEON_KEY, python
 
 CONFIG = """\
 version: 1
@@ -60,21 +60,12 @@ def env(neon: NeonEmulator) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def transport(neon: NeonEmulator) -> Iterator[httpx.MockTransport]:
-    violations: list[str] = []
-    yield httpx.MockTransport(
-        checked(neon.handle, SPECS / "neon-api-v2.yaml", "/api/v2", violations)
-    )
-    assert not violations, violations[0]
-
-
 Opener = Callable[..., AbstractContextManager[Run]]
 
 
 @pytest.fixture
 def open_watch_run(
-    write_config: Callable[[str], Path], env: dict[str, str], transport: httpx.MockTransport
+    write_config: Callable[[str], Path], env: dict[str, str], neon_transport: httpx.MockTransport
 ) -> Opener:
     """A Run on CONFIG (or `text`), Neon in-process; Neon's retry waits are recorded."""
 
@@ -83,7 +74,7 @@ def open_watch_run(
     ) -> AbstractContextManager[Run]:
         config = write_config(text)
         sleep = (retry_waits if retry_waits is not None else []).append
-        return open_run(str(config), env, transport=transport, sleep=sleep)
+        return open_run(str(config), env, transport=neon_transport, sleep=sleep)
 
     return opened
 
@@ -263,11 +254,13 @@ def test_replaced_compute_updates_the_url(
 def test_password_reset_propagates_at_the_next_roles_check(
     neon: NeonEmulator,
     open_watch_run: Opener,
-    transport: httpx.MockTransport,
+    neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
     def reset() -> None:  # as someone would in the console: through Neon's API
-        with NeonClient(NEON_KEY, pid(neon), transport=transport, sleep=lambda _: None) as other:
+        with NeonClient(
+            NEON_KEY, pid(neon), transport=neon_transport, sleep=lambda _: None
+        ) as other:
             other.reset_password(branch_id(neon, "dev/alice"), "neondb_owner")
 
     before = url(neon, "dev/alice")
