@@ -1,0 +1,242 @@
+"""action.yml and action/run.sh: the composite action run as the runner would run it (see
+tests/workflow_runner.py) against the Neon emulator over loopback, with a .env target."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sync.emulator.neon import NeonEmulator
+from tests.conftest import NEON_KEY, Served
+from tests.test_examples import instant_operations
+from tests.workflow_runner import ACTION, ROOT, Runner, StepRun, load, parse_outputs
+
+RUN_SH = ROOT / "action" / "run.sh"
+CONFIG = """\
+version: 1
+neon:
+  project_id: ${NEON_PROJECT_ID}
+targets:
+  local: { provider: dotenv, path: .env }
+branches:
+  - match: main
+    sync: [{ target: local, vars: { DATABASE_URL: pooled } }]
+  - match: "preview/{name}"
+    sync: [{ target: local, path: ".env.{name}", vars: { DATABASE_URL: pooled } }]
+"""
+
+
+@dataclass
+class Action:
+    runner: Runner
+    neon: NeonEmulator
+    secrets: dict[str, str]  # what a workflow passes in the step's env
+
+    @property
+    def project_id(self) -> str:
+        return str(self.neon.project_id)  # type: ignore[attr-defined]
+
+    def __call__(self, **with_: str) -> StepRun:
+        return self.runner.run_action(with_, self.secrets)
+
+    def branch_names(self) -> list[str]:
+        with self.neon.lock:
+            project = self.neon.project_row(self.project_id)
+            return sorted(branch.name for branch in project.branches.values())
+
+
+def runner_env(venv: Path, **extra: str) -> dict[str, str]:
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+    return {"PATH": path, "LANG": "C.UTF-8", "GITHUB_ACTIONS": "true", **extra}
+
+
+@pytest.fixture
+def action(
+    neon: NeonEmulator,
+    neon_served: Served,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Action:
+    instant_operations(neon, monkeypatch)
+    workspace, temp = tmp_path / "workspace", tmp_path / "temp"
+    workspace.mkdir()
+    temp.mkdir()
+    (workspace / "neon-sync.yaml").write_text(CONFIG, encoding="utf-8")
+    env = runner_env(
+        Path(sys.prefix),
+        HOME=str(tmp_path),
+        NEON_API_HOST=neon_served.url,
+        NEON_SYNC_VENV=sys.prefix,  # installed already: the venv running these tests
+    )
+    runner = Runner(workspace, env, {}, temp)
+    secrets = {"NEON_API_KEY": NEON_KEY, "NEON_PROJECT_ID": neon.project_id}  # type: ignore[attr-defined]
+    return Action(runner, neon, secrets)
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def test_action_yml_is_a_composite_whose_outputs_come_from_run_sh() -> None:
+    action = load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {"command", "config", "branch", "args", "python-version"}
+    assert action["inputs"]["command"]["default"] == "sync"
+    steps = {step["id"]: step for step in action["runs"]["steps"]}
+    assert steps["python"]["uses"].startswith("actions/setup-python@")
+    assert steps["python"]["with"]["update-environment"] is False  # the caller's PATH stays
+    assert "action/run.sh" in steps["run"]["run"] and steps["run"]["shell"] == "bash"
+    assert {name: spec["value"] for name, spec in action["outputs"].items()} == {
+        "branch_id": "${{ steps.run.outputs.branch_id }}",
+        "changes": "${{ steps.run.outputs.changes }}",
+        "url": "${{ steps.run.outputs.url }}",
+    }
+    used = set(re.findall(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", ACTION.read_text()))
+    assert used == set(action["inputs"])
+    # Inputs reach the script through env only: none is spliced into shell code.
+    assert "${{" not in steps["run"]["run"]
+
+
+def test_run_sh_is_executable_in_git() -> None:
+    mode = subprocess.run(
+        ["git", "ls-files", "--stage", "action/run.sh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert mode and mode[0] == "100755", mode
+    assert RUN_SH.stat().st_mode & stat.S_IXUSR
+
+
+# -- running it ------------------------------------------------------------------------------
+
+
+def test_sync_sets_changes_to_the_json_changes_and_no_branch_id(action: Action) -> None:
+    step = action(command="sync")
+    assert step.status == 0, step.log
+    changes = json.loads(step.outputs["changes"])
+    assert [(c["branch"], c["key"], c["action"]) for c in changes] == [
+        ("main", "DATABASE_URL", "create"),
+        ("preview/feature-login", "DATABASE_URL", "create"),
+    ]
+    assert step.outputs["branch_id"] == ""
+    assert (action.runner.workspace / ".env").exists()
+
+
+def test_branch_create_sets_branch_id_of_the_branch_it_made(action: Action) -> None:
+    step = action(command="branch create", branch="preview/pr-7", args="--expires-in 7d")
+    assert step.status == 0, step.log
+    made = action.neon.branch(action.project_id, "preview/pr-7")
+    assert step.outputs["branch_id"] == made["id"] and made["expires_at"]
+    assert [c["key"] for c in json.loads(step.outputs["changes"])] == ["DATABASE_URL"]
+    assert (action.runner.workspace / ".env.pr-7").exists()
+
+
+def test_branch_from_a_pull_request_is_passed_as_data_never_run(action: Action) -> None:
+    name = "preview/$(touch pwned)`touch pwned2`;x"
+    step = action(command="branch create", branch=name)
+    assert step.status == 0, step.log
+    assert name in action.branch_names()
+    workspace = action.runner.workspace
+    assert not (workspace / "pwned").exists() and not (workspace / "pwned2").exists()
+    assert (workspace / ".env.$(touch pwned)`touch pwned2`;x").exists()
+
+
+def test_plan_with_exit_code_fails_the_step_with_3_and_still_reports_changes(
+    action: Action,
+) -> None:
+    step = action(command="plan", args="--exit-code", branch="main")
+    assert step.status == 3
+    assert [c["branch"] for c in json.loads(step.outputs["changes"])] == ["main"]
+
+
+def test_config_error_fails_the_step_with_2_and_sets_no_outputs(action: Action) -> None:
+    (action.runner.workspace / "broken.yaml").write_text("version: 7\n", encoding="utf-8")
+    step = action(command="sync", config="broken.yaml")
+    assert step.status == 2
+    assert step.outputs == {"branch_id": "", "changes": "", "url": ""}
+    assert "::error title=neon-sync::" in step.log
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"command": "deploy"}, "unknown command 'deploy'"),
+        ({"command": "branch delete"}, "'branch delete' needs the input 'branch'"),
+        ({"command": "validate", "branch": "main"}, "input 'branch' means nothing"),
+    ],
+)
+def test_misused_inputs_fail_with_an_annotation_before_anything_runs(
+    action: Action, inputs: dict[str, str], message: str
+) -> None:
+    step = action(**inputs)
+    assert step.status == 2
+    assert f"::error title=neon-sync action::{message}" in step.log
+    assert action.neon.log == []
+
+
+def test_url_sets_the_connection_string_and_its_password_is_masked_first(action: Action) -> None:
+    step = action(command="url", branch="main", args="--pooled")
+    assert step.status == 0, step.log
+    password = action.neon.password(action.project_id, "main", "neondb_owner")
+    assert step.outputs["url"].startswith("postgresql://neondb_owner:" + password + "@")
+    assert "-pooler." in step.outputs["url"]
+    assert f"::add-mask::{password}" in step.log.splitlines()
+    assert [line for line in step.log.splitlines() if password in line] == [
+        f"::add-mask::{password}"
+    ]
+
+
+def test_outputs_survive_values_on_many_lines() -> None:
+    text = "a=1\nchanges<<EOF_x\n[1,\n2]\nEOF_x\nb<<Z\n\nZ\n"
+    assert parse_outputs(text) == {"a": "1", "changes": "[1,\n2]", "b": ""}
+
+
+# -- installing ------------------------------------------------------------------------------
+
+
+def fake_python(tmp_path: Path) -> tuple[Path, Path]:
+    """A `python3` whose `-m venv DIR` makes a venv whose pip records its arguments and
+    "installs" neon-sync by linking the real one: the install path without the network."""
+    record = tmp_path / "pip-calls"
+    python = tmp_path / "fake-python"
+    real = Path(sys.prefix) / "bin"
+    python.write_text(
+        "#!/usr/bin/env bash\n"
+        'set -e; [ "$1 $2" = "-m venv" ]; mkdir -p "$3/bin"\n'
+        f'ln -s {real}/neon-sync "$3/bin/neon-sync.real"\n'
+        f'cat > "$3/bin/python" <<EOF\n'
+        "#!/usr/bin/env bash\n"
+        'if [ "\\$1 \\$2" = "-m pip" ]; then\n'
+        f'  echo "\\$@" >> {record}; ln -s neon-sync.real "$3/bin/neon-sync"; exit 0\n'
+        "fi\n"
+        f'exec {real}/python "\\$@"\n'
+        "EOF\n"
+        'chmod +x "$3/bin/python"\n',
+        encoding="utf-8",
+    )
+    python.chmod(0o755)
+    return python, record
+
+
+def test_first_use_installs_from_the_actions_checkout_and_a_second_reuses_it(
+    action: Action, tmp_path: Path
+) -> None:
+    python, record = fake_python(tmp_path)
+    runner = action.runner
+    del runner.env["NEON_SYNC_VENV"]  # the default: a venv under $RUNNER_TEMP
+    runner.python = str(python)  # what setup-python answers; the action must use it
+    for _ in range(2):
+        step = runner.run_action({"command": "validate"}, action.secrets)
+        assert step.status == 0, step.log
+    calls = record.read_text().splitlines()
+    assert calls == [f"-m pip install --quiet --disable-pip-version-check {ROOT}[github]"]
+    assert (runner.temp / "neon-sync-venv" / "bin" / "neon-sync").exists()
