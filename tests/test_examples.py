@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sync.emulator.github import GitHubEmulator
 from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
-from tests.conftest import NEON_KEY, Served
+from tests.conftest import NEON_KEY, Served, Violations
 from tests.test_github_emulator import spec_checked
 from tests.workflow_runner import EXAMPLES, OUR_ACTION, SKIPPED_ACTIONS, JobRun, Runner, load
 
@@ -117,22 +116,11 @@ def instant_operations(neon: NeonEmulator, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.fixture
-def github_url() -> Iterator[tuple[GitHubEmulator, str]]:
+def github_url(violations: Violations) -> Iterator[tuple[GitHubEmulator, str]]:
     github = GitHubEmulator(token=GH_TOKEN)
     github.add_repo("acme/shop")
-    violations: list[str] = []
-    checked = spec_checked(github.handle)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        try:
-            return checked(request)
-        except AssertionError as exc:  # raised in the server thread: keep it for the test
-            violations.append(str(exc))
-            return httpx.Response(500, json={"message": "request violates the spec"})
-
-    with serve(handle) as url:
+    with serve(violations.guard(spec_checked(github.handle))) as url:
         yield github, url
-    assert not violations, violations[0]
 
 
 @pytest.fixture
