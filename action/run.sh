@@ -28,10 +28,11 @@ fi
 
 read -r -a words <<<"${INPUT_COMMAND:-sync}"
 read -r -a extra <<<"${INPUT_ARGS:-}"
-command="${words[*]:-}"
+# ${a[@]+"${a[@]}"}: an empty array under `set -u` even in macOS's bash 3.2
+command="${words[*]+"${words[*]}"}"
 branch=${INPUT_BRANCH:-}
 
-args=("${words[@]}")
+args=(${words[@]+"${words[@]}"})
 if [[ -n ${INPUT_CONFIG:-} ]]; then
   args+=(--config "$INPUT_CONFIG")
 fi
@@ -40,7 +41,7 @@ case $command in
   url | validate) ;;
   *) fail "unknown command '$command': use plan, sync, branch create, branch delete, rotate, url, branches or validate" ;;
 esac
-args+=("${extra[@]}")
+args+=(${extra[@]+"${extra[@]}"})
 if [[ -n $branch ]]; then
   case $command in
     plan | sync) args+=(--branch "$branch") ;;
