@@ -192,7 +192,7 @@ def test_preview_workflow_runs_for_the_pull_request_events_it_handles() -> None:
     assert set(on["pull_request"]["types"]) == {"opened", "reopened", "synchronize", "closed"}
 
 
-def test_watch_unit_runs_neon_sync_watch_with_prune_and_stops_on_sigterm() -> None:
+def test_watch_unit_runs_watch_with_prune_stops_by_sigterm_and_stays_down_on_exit_2() -> None:
     unit = ConfigParser(interpolation=None, strict=True)
     unit.optionxform = str  # type: ignore[assignment,method-assign]
     unit.read(UNIT, encoding="utf-8")
@@ -241,7 +241,9 @@ def test_push_to_the_pull_request_reuses_its_branch_and_writes_nothing(world: Wo
     assert world.github.writes == [] and world.vercel.writes == []
 
 
-def test_closed_pull_request_loses_its_values_and_its_branch(world: World) -> None:
+def test_closed_pull_request_loses_its_values_and_its_branch_and_a_rerun_succeeds(
+    world: World,
+) -> None:
     assert world.run("preview.yml", "preview", **pull_request("opened")).status == 0
     assert world.run("preview.yml", "preview", **pull_request("closed")).skipped
     run = world.run("preview.yml", "cleanup", **pull_request("closed"))
@@ -251,6 +253,8 @@ def test_closed_pull_request_loses_its_values_and_its_branch(world: World) -> No
     assert world.vercel_values() == {}
     assert world.github_secrets() == {}
     assert f"pr-{PR}" not in world.github.environment_names("acme/shop")
+    rerun = world.run("preview.yml", "cleanup", **pull_request("closed"))  # "Re-run jobs"
+    assert rerun.status == 0, rerun.log
 
 
 def redeploys(world: World) -> list[str]:
@@ -275,13 +279,6 @@ def test_closing_does_not_redeploy_the_closed_pull_requests_preview(world: World
     world.vercel.log.clear()
     assert world.run("preview.yml", "cleanup", **pull_request("closed")).status == 0
     assert redeploys(world) == []
-
-
-def test_closing_again_after_the_branch_is_gone_succeeds(world: World) -> None:
-    assert world.run("preview.yml", "preview", **pull_request("opened")).status == 0
-    assert world.run("preview.yml", "cleanup", **pull_request("closed")).status == 0
-    run = world.run("preview.yml", "cleanup", **pull_request("closed"))
-    assert run.status == 0, run.log
 
 
 def test_pull_request_from_a_fork_runs_nothing(world: World) -> None:
@@ -309,8 +306,14 @@ def test_scheduled_sync_writes_production_and_prunes_an_expired_preview(world: W
     assert secret_lines(run.log, main) == []
 
 
-def test_scheduled_sync_run_again_writes_nothing(world: World) -> None:
+def test_scheduled_sync_keeps_open_previews_and_a_second_run_writes_nothing(
+    world: World,
+) -> None:
+    assert world.run("preview.yml", "preview", **pull_request("opened")).status == 0
+    preview = world.vercel_values()
     assert world.run("scheduled-sync.yml", "sync").status == 0
+    assert world.vercel_values().items() >= preview.items()
+    assert (f"pr-{PR}", "DATABASE_URL") in world.github_secrets()
     world.github.log.clear()
     world.vercel.log.clear()
     assert world.run("scheduled-sync.yml", "sync").status == 0
