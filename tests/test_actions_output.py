@@ -164,13 +164,17 @@ def test_plan_summary_says_plan_and_a_second_sync_reports_nothing_to_do(
     assert "Every target is up to date." in again.summary
 
 
-def test_failing_target_is_an_error_annotation_and_the_others_still_sync(
-    neon_sync: Cli, github: tuple[GitHubEmulator, str], tmp_path: Path
-) -> None:
+def with_broken_target() -> str:
     config = CONFIG.replace(
         "  local: {", "  gone: { provider: github, repository: acme/gone }\n  local: {"
     )
-    out = neon_sync("sync", config=config.replace("branches:\n", "branches:\n" + BROKEN_TARGET))
+    return config.replace("branches:\n", "branches:\n" + BROKEN_TARGET)
+
+
+def test_failing_target_is_an_error_annotation_and_the_others_still_sync(
+    neon_sync: Cli, github: tuple[GitHubEmulator, str], tmp_path: Path
+) -> None:
+    out = neon_sync("sync", config=with_broken_target())
     assert out.status == 1
     errors = [line for line in out.lines if line.startswith("::error")]
     assert len(errors) == 1 and errors[0].startswith("::error title=neon-sync::target gone: ")
@@ -178,6 +182,17 @@ def test_failing_target_is_an_error_annotation_and_the_others_still_sync(
     assert "**gone** failed:" in out.summary
     assert github[0].secret_plaintext("acme/shop", "DATABASE_URL") is not None
     assert (tmp_path / ".env").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sync/output.py report() with as_json never calls error(): under --json (all "
+    "the action runs) a failing target gets no ::error annotation",
+)
+def test_failing_target_is_an_error_annotation_under_json_too(neon_sync: Cli) -> None:
+    out = neon_sync("sync", "--json", config=with_broken_target())
+    assert out.status == 1
+    assert any(line.startswith("::error title=neon-sync::target gone: ") for line in out.lines)
 
 
 # -- found while writing these: bugs in sync/cli.py and sync/cli_lifecycle.py ---------------
