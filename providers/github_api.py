@@ -27,7 +27,8 @@ MAX_PAGES = 100
 SCOPES_HINT = (
     "A workflow's own GITHUB_TOKEN cannot manage secrets or variables: use a fine-grained "
     "token (or GitHub App) with repository permissions Secrets, Variables and Environments "
-    "set to read and write (organisation scope: organisation Secrets and Variables), or a "
+    "set to read and write, plus Administration write to create environments (organisation "
+    "scope: organisation Secrets and Variables), or a "
     "classic token with the `repo` scope (plus `admin:org` for organisation secrets), "
     "passed as GITHUB_TOKEN or GH_TOKEN"
 )

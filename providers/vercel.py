@@ -93,7 +93,10 @@ class VercelProvider:
                 self._apply(spec, writes, done)
             except ApiError as exc:
                 raise ProviderError(f"{spec.label}: {exc}", done) from None
-            if done and spec.redeploy:
+            # A deployment learns new values only when redeployed; values merely deleted (a
+            # closed pull request's preview) are no reason to build it again.
+            written = [w for w in writes if w.action != "delete" and w.key in done]
+            if written and spec.redeploy:
                 try:
                     self._redeploy(spec)
                 except ApiError as exc:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from sync import secret
 from sync.plan import Action, Change
+
+_write_lock = threading.Lock()
 
 
 def active() -> bool:
@@ -26,7 +29,11 @@ def start_masking(stream: TextIO) -> None:
     first API call, so the mask reaches the runner before any line could hold the value."""
 
     def mask(value: str) -> None:
-        print(f"::add-mask::{_escape(value)}", file=stream, flush=True)
+        # One write per line, under a lock: reveals happen on several threads, and two
+        # interleaved mask lines would leave both values unmasked.
+        with _write_lock:
+            stream.write(f"::add-mask::{_escape(value)}\n")
+            stream.flush()
 
     secret.on_new_secret(mask)
 

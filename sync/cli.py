@@ -61,6 +61,7 @@ def sync_(
     from sync import output
     from sync.run import open_run
 
+    notes: list[str] = []
     with open_run(config) as run:
         if dry_run:
             result = run.plan(branch or (), prune)
@@ -72,9 +73,8 @@ def sync_(
             finally:
                 bar.close()
             changes, errors, applied = outcome.plan.changes, outcome.errors, True
-            for line in outcome.notes:
-                output.note(line)
-    output.report(changes, errors, applied=applied, as_json=json_out)
+            notes = outcome.notes
+    output.report(changes, errors, applied=applied, as_json=json_out, notes=notes)
     if errors:
         raise typer.Exit(1)
 
@@ -173,7 +173,7 @@ def main() -> None:
     # Providers log what they did beyond plain writes; the CLI prints those notes itself.
     logging.getLogger("neon_sync").addHandler(logging.NullHandler())
     if actions.active():
-        # stdout carries the JSON document under --json: masks go to stderr then (the runner
-        # reads workflow commands on both streams).
-        actions.start_masking(sys.stderr if "--json" in sys.argv else sys.stdout)
+        # On stderr: stdout is for what scripts capture (a JSON document, `url`'s string),
+        # and the runner reads workflow commands on both streams.
+        actions.start_masking(sys.stderr)
     app()

@@ -43,17 +43,15 @@ def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -
     """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors."""
     from sync import output
 
-    changes = outcome.plan.changes if outcome else []
-    errors = outcome.errors if outcome else {}
-    if json_out:
-        output.print_json(
-            {**(extra or {}), **output.document(changes, errors, outcome is not None)}
-        )
-    elif outcome is not None:
-        output.print_plan(changes, errors, applied=True)
-        for line in outcome.notes:
-            output.note(line)
-    if errors:
+    if outcome is None:
+        if json_out:
+            output.print_json({**(extra or {}), **output.document([], {}, applied=False)})
+        return
+    output.report(
+        outcome.plan.changes, outcome.errors, applied=True, as_json=json_out,
+        notes=outcome.notes, extra=extra,
+    )  # fmt: skip
+    if outcome.errors:
         raise typer.Exit(1)
 
 

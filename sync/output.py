@@ -73,13 +73,24 @@ def document(changes: Iterable[Change], errors: Mapping[str, str], applied: bool
 
 
 def report(
-    changes: list[Change], errors: Mapping[str, str], *, applied: bool, as_json: bool
+    changes: list[Change],
+    errors: Mapping[str, str],
+    *,
+    applied: bool,
+    as_json: bool,
+    notes: Iterable[str] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """The result of plan or sync: a table or JSON on stdout, plus the Actions job summary."""
+    """The result of a run: a table, or one JSON document (with `extra` fields), on stdout;
+    notes and errors on stderr; and, inside GitHub Actions, the job summary."""
     if as_json:
-        print_json(document(changes, errors, applied))
+        print_json({**(extra or {}), **document(changes, errors, applied)})
+        for target, message in sorted(errors.items()):
+            error(f"target {target}: {message}")
     else:
         print_plan(changes, errors, applied=applied)
+    for line in notes:
+        note(line)
     from sync import actions
 
     if actions.active():

@@ -184,11 +184,6 @@ def test_failing_target_is_an_error_annotation_and_the_others_still_sync(
     assert (tmp_path / ".env").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/output.py report() with as_json never calls error(): under --json (all "
-    "the action runs) a failing target gets no ::error annotation",
-)
 def test_failing_target_is_an_error_annotation_under_json_too(neon_sync: Cli) -> None:
     out = neon_sync("sync", "--json", config=with_broken_target())
     assert out.status == 1
@@ -198,11 +193,6 @@ def test_failing_target_is_an_error_annotation_under_json_too(neon_sync: Cli) ->
 # -- found while writing these: bugs in sync/cli.py and sync/cli_lifecycle.py ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/cli_lifecycle.py _report never calls actions.write_summary: branch "
-    "create/delete and rotate leave no job summary",
-)
 def test_branch_create_leaves_a_job_summary(
     neon_sync: Cli, neon: NeonEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,11 +202,6 @@ def test_branch_create_leaves_a_job_summary(
     assert "| create | repo | env:acme/shop/preview-pr-9 | DATABASE_URL |" in out.summary
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/cli.py main() sends ::add-mask:: to stdout unless --json: inside Actions "
-    "`url` prints them before the URL, so $(neon-sync url) captures them",
-)
 def test_url_prints_only_the_connection_string_on_stdout(neon_sync: Cli) -> None:
     (neon_sync.folder / "neon-sync.yaml").write_text(CONFIG, encoding="utf-8")
     done = subprocess.run(

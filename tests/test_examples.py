@@ -269,10 +269,6 @@ def test_preview_deployed_before_its_branch_existed_is_redeployed_with_the_value
     assert redeploys(world) == [built]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="providers/vercel.py apply() redeploys after a write that only deleted values",
-)
 def test_closing_does_not_redeploy_the_closed_pull_requests_preview(world: World) -> None:
     world.vercel.add_deployment("shop", None, branch=HEAD)
     assert world.run("preview.yml", "preview", **pull_request("opened")).status == 0
