@@ -50,13 +50,18 @@ def violations() -> Iterator[Violations]:
     assert not found, found[0]
 
 
+class SeededNeon(NeonEmulator):
+    """The Neon emulator holding the demo project: main, preview/feature-login, dev/alice
+    (read replica, analyst role, analytics database)."""
+
+    def __init__(self) -> None:
+        super().__init__(api_key=NEON_KEY, seed=1)
+        self.project_id = self.seed_demo()
+
+
 @pytest.fixture
-def neon() -> NeonEmulator:
-    """The demo project: main, preview/feature-login, dev/alice (read replica, analyst role,
-    analytics database). Its id is `neon.project_id`."""
-    emu = NeonEmulator(api_key=NEON_KEY, seed=1)
-    emu.project_id = emu.seed_demo()  # type: ignore[attr-defined]
-    return emu
+def neon() -> SeededNeon:
+    return SeededNeon()
 
 
 def neon_checked(neon: NeonEmulator, violations: Violations) -> App:
@@ -76,12 +81,12 @@ def neon_transport(neon: NeonEmulator, violations: Violations) -> httpx.MockTran
 
 
 @pytest.fixture
-def neon_env(neon: NeonEmulator, neon_served: Served) -> dict[str, str]:
+def neon_env(neon: SeededNeon, neon_served: Served) -> dict[str, str]:
     """The only settings a user gives to reach Neon."""
     return {
         "NEON_API_HOST": neon_served.url,
         "NEON_API_KEY": NEON_KEY,
-        "NEON_PROJECT_ID": neon.project_id,  # type: ignore[attr-defined]
+        "NEON_PROJECT_ID": neon.project_id,
     }
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.emulator.neon import NeonEmulator
-from tests.conftest import NEON_KEY, Served
+from tests.conftest import NEON_KEY, SeededNeon, Served
 from tests.test_examples import instant_operations
 from tests.workflow_runner import ACTION, ROOT, Runner, StepRun, load, parse_outputs
 
@@ -37,12 +36,12 @@ branches:
 @dataclass
 class Action:
     runner: Runner
-    neon: NeonEmulator
+    neon: SeededNeon
     secrets: dict[str, str]  # what a workflow passes in the step's env
 
     @property
     def project_id(self) -> str:
-        return str(self.neon.project_id)  # type: ignore[attr-defined]
+        return str(self.neon.project_id)
 
     def __call__(self, **with_: str) -> StepRun:
         return self.runner.run_action(with_, self.secrets)
@@ -60,7 +59,7 @@ def runner_env(venv: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def action(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_served: Served,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -77,7 +76,7 @@ def action(
         NEON_SYNC_VENV=sys.prefix,  # installed already: the venv running these tests
     )
     runner = Runner(workspace, env, {}, temp)
-    secrets = {"NEON_API_KEY": NEON_KEY, "NEON_PROJECT_ID": neon.project_id}  # type: ignore[attr-defined]
+    secrets = {"NEON_API_KEY": NEON_KEY, "NEON_PROJECT_ID": neon.project_id}
     return Action(runner, neon, secrets)
 
 

@@ -15,9 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
-from tests.conftest import NEON_KEY, Served, Violations
+from tests.conftest import NEON_KEY, SeededNeon, Served, Violations
 from tests.test_examples import instant_operations
 from tests.test_github_emulator import spec_checked
 
@@ -91,7 +90,7 @@ class Cli:
 
 @pytest.fixture
 def neon_sync(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_served: Served,
     github: tuple[GitHubEmulator, str],
     tmp_path: Path,
@@ -103,15 +102,15 @@ def neon_sync(
         "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md"),
         "NEON_API_HOST": neon_served.url,
         "NEON_API_KEY": NEON_KEY,
-        "NEON_PROJECT_ID": neon.project_id,  # type: ignore[attr-defined]
+        "NEON_PROJECT_ID": neon.project_id,
         "GITHUB_API_URL": github[1],
         "GITHUB_TOKEN": GH_TOKEN,
     }
     return Cli(tmp_path, env)
 
 
-def passwords(neon: NeonEmulator, *branches: str) -> list[str]:
-    return [neon.password(neon.project_id, b, "neondb_owner") for b in branches]  # type: ignore[attr-defined]
+def passwords(neon: SeededNeon, *branches: str) -> list[str]:
+    return [neon.password(neon.project_id, b, "neondb_owner") for b in branches]
 
 
 def masked(lines: list[str]) -> set[str]:
@@ -120,7 +119,7 @@ def masked(lines: list[str]) -> set[str]:
 
 @pytest.mark.parametrize("mode", [[], ["--json"]], ids=["table", "json"])
 def test_every_mask_comes_before_the_first_line_that_is_not_a_workflow_command(
-    neon_sync: Cli, neon: NeonEmulator, mode: list[str]
+    neon_sync: Cli, neon: SeededNeon, mode: list[str]
 ) -> None:
     out = neon_sync("sync", *mode)
     assert out.status == 0, out.lines
@@ -132,7 +131,7 @@ def test_every_mask_comes_before_the_first_line_that_is_not_a_workflow_command(
 
 
 def test_a_password_shows_in_no_line_but_its_mask(
-    neon_sync: Cli, neon: NeonEmulator, tmp_path: Path
+    neon_sync: Cli, neon: SeededNeon, tmp_path: Path
 ) -> None:
     out = neon_sync("sync")
     assert out.status == 0, out.lines
@@ -142,7 +141,7 @@ def test_a_password_shows_in_no_line_but_its_mask(
 
 
 def test_job_summary_is_a_table_of_the_changes_with_values_masked(
-    neon_sync: Cli, neon: NeonEmulator
+    neon_sync: Cli, neon: SeededNeon
 ) -> None:
     out = neon_sync("sync")
     assert out.status == 0, out.lines
@@ -194,7 +193,7 @@ def test_failing_target_is_an_error_annotation_under_json_too(neon_sync: Cli) ->
 
 
 def test_branch_create_leaves_a_job_summary(
-    neon_sync: Cli, neon: NeonEmulator, monkeypatch: pytest.MonkeyPatch
+    neon_sync: Cli, neon: SeededNeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instant_operations(neon, monkeypatch)
     out = neon_sync("branch", "create", "preview/pr-9", "--json")

@@ -10,12 +10,11 @@ import pytest
 
 import providers
 from sync.connect import connection_string
-from sync.emulator.neon import NeonEmulator
 from sync.errors import ApiError, ConfigError
 from sync.neon import RETRY
 from sync.plan import Action
 from sync.run import open_run
-from tests.conftest import NEON_KEY
+from tests.conftest import NEON_KEY, SeededNeon
 
 HEAD = """\
 version: 1
@@ -33,11 +32,11 @@ branches:
 
 
 @pytest.fixture
-def env(neon: NeonEmulator) -> dict[str, str]:
+def env(neon: SeededNeon) -> dict[str, str]:
     return {
         "NEON_API_HOST": "https://neon.test/api/v2",
         "NEON_API_KEY": NEON_KEY,
-        "NEON_PROJECT_ID": neon.project_id,  # type: ignore[attr-defined]
+        "NEON_PROJECT_ID": neon.project_id,
     }
 
 
@@ -114,12 +113,12 @@ def test_the_same_value_from_two_rules_is_fine(
 
 
 def test_a_branch_without_compute_is_reported_not_skipped(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     write_config: Callable[[str], Path],
     env: dict[str, str],
     neon_transport: httpx.MockTransport,
 ) -> None:
-    neon.add_branch(neon.project_id, "preview/no-compute", endpoints=())  # type: ignore[attr-defined]
+    neon.add_branch(neon.project_id, "preview/no-compute", endpoints=())
     config = write_config(
         HEAD
         + """\
@@ -180,7 +179,7 @@ def test_a_provider_that_is_not_installed_fails_only_its_target(
 
 
 def test_neon_rate_limits_and_outages_are_retried(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     write_config: Callable[[str], Path],
     env: dict[str, str],
     neon_transport: httpx.MockTransport,
@@ -200,7 +199,7 @@ def test_neon_rate_limits_and_outages_are_retried(
 
 
 def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     write_config: Callable[[str], Path],
     env: dict[str, str],
     neon_transport: httpx.MockTransport,
@@ -220,11 +219,11 @@ def test_neon_down_for_good_is_a_clear_error_after_bounded_retries(
 
 
 def test_url_prints_exactly_what_neon_gives(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     env: dict[str, str],
     neon_transport: httpx.MockTransport,
 ) -> None:
-    pid = neon.project_id  # type: ignore[attr-defined]
+    pid = neon.project_id
     for branch in ("main", "dev/alice"):
         for pooled in (False, True):
             ours = connection_string(

@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 
 from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
-from tests.conftest import NEON_KEY, Served, Violations
+from tests.conftest import NEON_KEY, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 from tests.workflow_runner import EXAMPLES, OUR_ACTION, SKIPPED_ACTIONS, JobRun, Runner, load
 
@@ -40,7 +39,7 @@ UNIT = EXAMPLES / "neon-sync-watch.service"
 
 @dataclass
 class World:
-    neon: NeonEmulator
+    neon: SeededNeon
     github: GitHubEmulator
     vercel: VercelEmulator
     env: dict[str, str]  # what the runner itself provides
@@ -49,7 +48,7 @@ class World:
 
     @property
     def project_id(self) -> str:
-        return str(self.neon.project_id)  # type: ignore[attr-defined]
+        return str(self.neon.project_id)
 
     def run(self, workflow: str, job: str, **event: str) -> JobRun:
         """One job, in a fresh workspace: nothing carries over between jobs but the services."""
@@ -102,7 +101,7 @@ def pull_request(action: str, head_repo: str = "acme/shop") -> dict[str, str]:
     }
 
 
-def instant_operations(neon: NeonEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def instant_operations(neon: SeededNeon, monkeypatch: pytest.MonkeyPatch) -> None:
     """Neon's operations finish at once: the CLI runs in a subprocess, where no fake sleep
     reaches its waits (tests of sync.lifecycle cover the waiting)."""
     make = neon.new_operation
@@ -125,7 +124,7 @@ def github_url(violations: Violations) -> Iterator[tuple[GitHubEmulator, str]]:
 
 @pytest.fixture
 def world(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_served: Served,
     github_url: tuple[GitHubEmulator, str],
     tmp_path: Path,
@@ -155,7 +154,7 @@ def world(
             "secrets.NEON_API_KEY": NEON_KEY,
             "secrets.GH_ADMIN_TOKEN": GH_TOKEN,
             "secrets.VERCEL_TOKEN": VERCEL_TOKEN,
-            "vars.NEON_PROJECT_ID": str(neon.project_id),  # type: ignore[attr-defined]
+            "vars.NEON_PROJECT_ID": str(neon.project_id),
             "vars.VERCEL_TEAM_ID": TEAM,
         }
         yield World(neon, github, vercel, env, settings, tmp_path)

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
-from tests.conftest import NEON_KEY, Result, Served, Violations
+from tests.conftest import NEON_KEY, Result, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 
 TOKEN = "ghp_e2e_token_8912"
@@ -65,12 +64,12 @@ def env(neon_served: Served, github_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def sync(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     env: dict[str, str],
     write_config: Callable[[str], Path],
     run_cli: Callable[..., Result],
 ) -> Callable[..., Result]:
-    write_config(CONFIG.format(project_id=neon.project_id))  # type: ignore[attr-defined]
+    write_config(CONFIG.format(project_id=neon.project_id))
 
     def run(*args: str, expect: int = 0, **extra: str) -> Result:
         result = run_cli("sync", *args, env={**env, **extra})
@@ -81,8 +80,8 @@ def sync(
     return run
 
 
-def password(neon: NeonEmulator, branch: str) -> str:
-    return neon.password(neon.project_id, branch, "neondb_owner")  # type: ignore[attr-defined]
+def password(neon: SeededNeon, branch: str) -> str:
+    return neon.password(neon.project_id, branch, "neondb_owner")
 
 
 def held(github: GitHubEmulator) -> dict[tuple[str, str], str]:
@@ -103,7 +102,7 @@ def stamps(github: GitHubEmulator) -> dict[tuple[str, str], str]:
 
 
 def test_first_sync_leaves_exactly_the_configured_secrets_and_variables(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon
 ) -> None:
     result = sync()
     found = held(github)
@@ -148,11 +147,11 @@ def test_secret_changed_by_someone_else_is_put_back(
 
 
 def test_neon_password_reset_rewrites_every_affected_secret_only(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon
 ) -> None:
     sync()
     before = stamps(github)
-    neon.set_password(neon.project_id, "main", "neondb_owner", "npg_Reset_Secret_77")  # type: ignore[attr-defined]
+    neon.set_password(neon.project_id, "main", "neondb_owner", "npg_Reset_Secret_77")
     result = sync()
     after = stamps(github)
     assert "npg_Reset_Secret_77" in held(github)[("repo", "DATABASE_URL")]
@@ -161,11 +160,11 @@ def test_neon_password_reset_rewrites_every_affected_secret_only(
 
 
 def test_prune_removes_the_deleted_branchs_secrets_only(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon
 ) -> None:
     sync()
     github.set_secret("acme/shop", "UNRELATED", "keep me", PREVIEW)
-    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    neon.remove_branch(neon.project_id, "preview/feature-login")
     github.log.clear()
     sync("--prune")
     assert set(held(github)) == {
@@ -177,11 +176,11 @@ def test_prune_removes_the_deleted_branchs_secrets_only(
 
 
 def test_prune_deletes_an_environment_neon_sync_created_once_it_is_empty(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon
 ) -> None:
     sync()
     assert github.environment_names("acme/shop") == [PREVIEW]
-    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    neon.remove_branch(neon.project_id, "preview/feature-login")
     plan = json.loads(sync("--prune", "--dry-run", "--json").stdout)
     assert {(c["key"], c["action"]) for c in plan["changes"] if c["scope"].startswith("env:")} == {
         ("DATABASE_URL", "delete"),
@@ -196,18 +195,18 @@ def test_prune_deletes_an_environment_neon_sync_created_once_it_is_empty(
 
 
 def test_prune_keeps_an_environment_that_was_there_before(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon
 ) -> None:
     github.add_environment("acme/shop", PREVIEW)
     sync()
-    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    neon.remove_branch(neon.project_id, "preview/feature-login")
     sync("--prune")
     assert github.environment_names("acme/shop") == [PREVIEW]
     assert set(held(github)) == {("repo", "DATABASE_URL"), ("repo", "var:PGHOST")}
 
 
 def test_ci_run_without_local_state_rewrites_nothing(
-    sync: Callable[..., Result], github: GitHubEmulator, neon: NeonEmulator, tmp_path: Path
+    sync: Callable[..., Result], github: GitHubEmulator, neon: SeededNeon, tmp_path: Path
 ) -> None:
     sync(GITHUB_ACTIONS="true", GITHUB_REPOSITORY="acme/shop")
     assert not (tmp_path / ".neon-sync" / "state.json").exists()

@@ -14,13 +14,12 @@ import pytest
 
 import sync.run
 from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon import NeonEmulator
 from sync.emulator.neon_json import busy_branches
 from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
 from sync.lifecycle import create_branch, expires_at
 from sync.neon import RETRY
-from tests.conftest import NEON_KEY, Result, Served, Violations
+from tests.conftest import NEON_KEY, Result, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 
 GH_TOKEN = "ghp_lifecycle_token_5521"
@@ -88,7 +87,7 @@ def unsettled() -> list[bool]:
 App = Callable[[httpx.Request], httpx.Response]
 
 
-def probed(app: App, neon: NeonEmulator, seen: list[bool]) -> App:
+def probed(app: App, neon: SeededNeon, seen: list[bool]) -> App:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method != "GET":
             with neon.lock:
@@ -100,7 +99,7 @@ def probed(app: App, neon: NeonEmulator, seen: list[bool]) -> App:
 
 @pytest.fixture
 def github(
-    neon: NeonEmulator, unsettled: list[bool], violations: Violations
+    neon: SeededNeon, unsettled: list[bool], violations: Violations
 ) -> Iterator[GitHubEmulator]:
     emu = GitHubEmulator(token=GH_TOKEN)
     emu.add_repo("acme/shop")
@@ -110,7 +109,7 @@ def github(
 
 
 @pytest.fixture
-def vercel(neon: NeonEmulator, unsettled: list[bool]) -> Iterator[VercelEmulator]:
+def vercel(neon: SeededNeon, unsettled: list[bool]) -> Iterator[VercelEmulator]:
     emu = VercelEmulator(token=VERCEL_TOKEN)
     emu.add_project("shop", team="team_acme")
     with serve(probed(emu.handle, neon, unsettled)) as url:
@@ -120,7 +119,7 @@ def vercel(neon: NeonEmulator, unsettled: list[bool]) -> Iterator[VercelEmulator
 
 @pytest.fixture
 def cli(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_served: Served,
     github: GitHubEmulator,
     vercel: VercelEmulator,
@@ -130,7 +129,7 @@ def cli(
 ) -> Cli:
     """Run a command with the user's env; assert its exit code and that no credential or
     password the emulators know of reaches the output."""
-    write_config(CONFIG.format(project_id=neon.project_id))  # type: ignore[attr-defined]
+    write_config(CONFIG.format(project_id=neon.project_id))
     env = {
         "NEON_API_HOST": neon_served.url,
         "NEON_API_KEY": NEON_KEY,
@@ -153,7 +152,7 @@ def cli(
     return run
 
 
-def passwords(neon: NeonEmulator) -> set[str]:
+def passwords(neon: SeededNeon) -> set[str]:
     return {
         role.password
         for project in neon.projects.values()
@@ -162,15 +161,15 @@ def passwords(neon: NeonEmulator) -> set[str]:
     }
 
 
-def pid(neon: NeonEmulator) -> str:
-    return neon.project_id  # type: ignore[attr-defined,no-any-return]
+def pid(neon: SeededNeon) -> str:
+    return neon.project_id
 
 
-def named(neon: NeonEmulator, name: str) -> list[str]:
+def named(neon: SeededNeon, name: str) -> list[str]:
     return [b.id for b in neon.projects[pid(neon)].branches.values() if b.name == name]
 
 
-def owner_password(neon: NeonEmulator, branch: str) -> str:
+def owner_password(neon: SeededNeon, branch: str) -> str:
     return neon.password(pid(neon), branch, "neondb_owner")
 
 
@@ -193,14 +192,14 @@ def snapshot(
     return github_held(github), vercel_held(vercel), files
 
 
-def neon_requests(neon: NeonEmulator, method: str, suffix: str) -> list[int]:
+def neon_requests(neon: SeededNeon, method: str, suffix: str) -> list[int]:
     return [e.status for e in neon.log if e.method == method and e.path.endswith(suffix)]
 
 
 # -- branch create -------------------------------------------------------------------------
 
 
-def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: NeonEmulator) -> None:
+def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: SeededNeon) -> None:
     first = cli("branch", "create", NAME, "--no-sync")
     second = json.loads(cli("branch", "create", NAME, "--json").stdout)
     (branch_id,) = named(neon, NAME)
@@ -212,7 +211,7 @@ def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: NeonEmu
 
 
 def test_create_waits_for_neons_operations_and_gives_the_branch_a_read_write_compute(
-    cli: Cli, neon: NeonEmulator
+    cli: Cli, neon: SeededNeon
 ) -> None:
     cli("branch", "create", NAME, "--no-sync")
     (branch_id,) = named(neon, NAME)
@@ -224,7 +223,7 @@ def test_create_waits_for_neons_operations_and_gives_the_branch_a_read_write_com
 
 def test_create_syncs_only_the_new_branch_to_its_vercel_preview_github_environment_and_file(
     cli: Cli,
-    neon: NeonEmulator,
+    neon: SeededNeon,
     github: GitHubEmulator,
     vercel: VercelEmulator,
     tmp_path: Path,
@@ -253,7 +252,7 @@ def test_create_syncs_only_the_new_branch_to_its_vercel_preview_github_environme
 
 
 def test_create_branches_from_the_named_parent_and_sets_the_expiry(
-    cli: Cli, neon: NeonEmulator
+    cli: Cli, neon: SeededNeon
 ) -> None:
     cli("branch", "create", NAME, "--parent", "dev/alice", "--expires-in", "7d", "--no-sync")
     branch = neon.branch(pid(neon), NAME)
@@ -263,7 +262,7 @@ def test_create_branches_from_the_named_parent_and_sets_the_expiry(
 
 
 def test_create_with_an_unknown_parent_is_a_usage_error_and_writes_nothing(
-    cli: Cli, neon: NeonEmulator
+    cli: Cli, neon: SeededNeon
 ) -> None:
     result = cli("branch", "create", NAME, "--parent", "no-such", expect=2)
     assert "parent branch 'no-such' does not exist" in result.stderr
@@ -271,7 +270,7 @@ def test_create_with_an_unknown_parent_is_a_usage_error_and_writes_nothing(
 
 
 def test_create_retries_while_another_operation_holds_the_project(
-    cli: Cli, neon: NeonEmulator, sleeper: Sleeper
+    cli: Cli, neon: SeededNeon, sleeper: Sleeper
 ) -> None:
     neon.lock_while_running = True
     with neon.lock:
@@ -289,7 +288,7 @@ def test_create_retries_while_another_operation_holds_the_project(
 
 
 def test_create_gives_up_after_a_bounded_number_of_423s(
-    cli: Cli, neon: NeonEmulator, sleeper: Sleeper
+    cli: Cli, neon: SeededNeon, sleeper: Sleeper
 ) -> None:
     neon.inject(423, times=100, method="POST", path="/branches$")
     result = cli("branch", "create", NAME, expect=1)
@@ -300,7 +299,7 @@ def test_create_gives_up_after_a_bounded_number_of_423s(
 
 
 def test_create_reuses_a_branch_made_by_someone_else_meanwhile(
-    neon: NeonEmulator, write_config: Callable[[str], Path]
+    neon: SeededNeon, write_config: Callable[[str], Path]
 ) -> None:
     config = write_config(CONFIG.format(project_id=pid(neon)))
     made: list[str] = []
@@ -329,7 +328,7 @@ def test_expiry_is_rfc3339_to_the_second() -> None:
 
 def test_delete_removes_exactly_that_branchs_values_then_the_branch(
     cli: Cli,
-    neon: NeonEmulator,
+    neon: SeededNeon,
     github: GitHubEmulator,
     vercel: VercelEmulator,
     tmp_path: Path,
@@ -347,7 +346,7 @@ def test_delete_removes_exactly_that_branchs_values_then_the_branch(
 
 
 def test_delete_refuses_the_default_and_protected_branches_before_any_write(
-    cli: Cli, neon: NeonEmulator, github: GitHubEmulator, vercel: VercelEmulator
+    cli: Cli, neon: SeededNeon, github: GitHubEmulator, vercel: VercelEmulator
 ) -> None:
     neon.add_branch(pid(neon), "release", protected=True)
     cli("sync")
@@ -360,7 +359,7 @@ def test_delete_refuses_the_default_and_protected_branches_before_any_write(
     assert neon.writes == github.writes == vercel.writes == []
 
 
-def test_delete_refuses_a_branch_with_children(cli: Cli, neon: NeonEmulator) -> None:
+def test_delete_refuses_a_branch_with_children(cli: Cli, neon: SeededNeon) -> None:
     neon.add_branch(pid(neon), "preview/child", parent="preview/feature-login")
     result = cli("branch", "delete", "preview/feature-login", expect=2)
     assert "has child branches (preview/child)" in result.stderr
@@ -369,7 +368,7 @@ def test_delete_refuses_a_branch_with_children(cli: Cli, neon: NeonEmulator) -> 
 
 def test_delete_of_a_branch_already_gone_still_prunes_its_leftovers(
     cli: Cli,
-    neon: NeonEmulator,
+    neon: SeededNeon,
     github: GitHubEmulator,
     vercel: VercelEmulator,
     tmp_path: Path,
@@ -387,7 +386,7 @@ def test_delete_of_a_branch_already_gone_still_prunes_its_leftovers(
 
 
 def test_delete_keeps_the_neon_branch_when_a_target_cannot_be_pruned(
-    cli: Cli, neon: NeonEmulator, github: GitHubEmulator
+    cli: Cli, neon: SeededNeon, github: GitHubEmulator
 ) -> None:
     cli("branch", "create", NAME)
     github.inject(500, times=100, method="DELETE")
@@ -404,7 +403,7 @@ def test_delete_keeps_the_neon_branch_when_a_target_cannot_be_pruned(
 
 def test_rotate_leaves_every_target_holding_the_new_active_password(
     cli: Cli,
-    neon: NeonEmulator,
+    neon: SeededNeon,
     github: GitHubEmulator,
     vercel: VercelEmulator,
     unsettled: list[bool],
@@ -431,7 +430,7 @@ def test_rotate_leaves_every_target_holding_the_new_active_password(
 
 
 def test_rotate_rejects_an_unknown_role_or_branch_before_resetting(
-    cli: Cli, neon: NeonEmulator
+    cli: Cli, neon: SeededNeon
 ) -> None:
     role = cli("rotate", "main", "--role", "nobody", expect=2)
     branch = cli("rotate", "no-such", expect=2)

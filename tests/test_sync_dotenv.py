@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.emulator.neon import NeonEmulator
-from tests.conftest import Result
+import pytest
+
+from tests.conftest import Result, SeededNeon
 
 DEV = """\
 version: 1
@@ -39,8 +40,19 @@ branches:
 Run = Callable[..., Result]
 
 
-def expected_alice(neon: NeonEmulator) -> bytes:
-    pid = neon.project_id  # type: ignore[attr-defined]
+@pytest.fixture
+def cli(run_cli: Run, write_config: Callable[[str], Path], neon_env: dict[str, str]) -> Run:
+    """The CLI, with the DEV config in place and only the Neon settings a user gives."""
+    write_config(DEV)
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return run_cli(*args, env=neon_env if env is None else env)
+
+    return run
+
+
+def expected_alice(neon: SeededNeon) -> bytes:
+    pid = neon.project_id
     rw = neon.endpoint(pid, "dev/alice")["host"]
     ro = neon.endpoint(pid, "dev/alice", type="read_only")["host"]
     pooled, ro_pooled = rw.replace(".", "-pooler.", 1), ro.replace(".", "-pooler.", 1)
@@ -57,36 +69,26 @@ def expected_alice(neon: NeonEmulator) -> bytes:
 
 
 def test_sync_writes_the_configured_strings_into_env_files(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
-    tmp_path: Path,
+    cli: Run, neon: SeededNeon, tmp_path: Path
 ) -> None:
-    write_config(DEV)
-    result = run_cli("sync", env=neon_env)
+    result = cli("sync")
     assert result.exit_code == 0, result.output
     assert (tmp_path / ".env.alice").read_bytes() == expected_alice(neon)
-    main_host = neon.endpoint(neon.project_id, "main")["host"]  # type: ignore[attr-defined]
+    main_host = neon.endpoint(neon.project_id, "main")["host"]
     main_env = (tmp_path / ".env").read_text()
     assert f"PGHOST={main_host}\n" in main_env
     assert (tmp_path / ".env.alice").stat().st_mode & 0o777 == 0o600
 
 
 def test_noop_sync_makes_no_writes_and_changes_nothing(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
-    tmp_path: Path,
+    cli: Run, neon: SeededNeon, tmp_path: Path
 ) -> None:
-    write_config(DEV)
-    assert run_cli("sync", env=neon_env).exit_code == 0
+    assert cli("sync").exit_code == 0
     before = {
         p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.rglob(".*") if p.is_file()
     }
     requests = len(neon.log)
-    result = run_cli("sync", "--json", env=neon_env)
+    result = cli("sync", "--json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["applied"] is True and doc["errors"] == []
@@ -101,35 +103,26 @@ def test_noop_sync_makes_no_writes_and_changes_nothing(
 
 
 def test_password_reset_in_neon_updates_the_env_file(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
-    tmp_path: Path,
+    cli: Run, neon: SeededNeon, tmp_path: Path
 ) -> None:
-    write_config(DEV)
-    assert run_cli("sync", env=neon_env).exit_code == 0
-    neon.set_password(neon.project_id, "dev/alice", "neondb_owner", "npg_rotated1234")  # type: ignore[attr-defined]
-    plan = run_cli("plan", "--json", "--exit-code", env=neon_env)
+    assert cli("sync").exit_code == 0
+    neon.set_password(neon.project_id, "dev/alice", "neondb_owner", "npg_rotated1234")
+    plan = cli("plan", "--json", "--exit-code")
     assert plan.exit_code == 3
     updates = {c["key"] for c in json.loads(plan.stdout)["changes"] if c["action"] == "update"}
     assert updates == {"DATABASE_URL", "DIRECT_URL", "READ_URL"}
-    assert run_cli("sync", env=neon_env).exit_code == 0
+    assert cli("sync").exit_code == 0
     assert (tmp_path / ".env.alice").read_bytes() == expected_alice(neon)
     assert b"npg_rotated1234" in (tmp_path / ".env.alice").read_bytes()
 
 
 def test_untouched_lines_of_an_existing_env_file_stay_byte_for_byte(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon_env: dict[str, str],
-    tmp_path: Path,
+    cli: Run, tmp_path: Path
 ) -> None:
-    write_config(DEV)
     existing = b"# my settings\nexport DEBUG='1'\n\nDATABASE_URL=stale\nOTHER=\"keep  me\" # note\n"
     (tmp_path / ".env.alice").write_bytes(existing)
     (tmp_path / ".env.alice").chmod(0o640)
-    assert run_cli("sync", "--branch", "dev/alice", env=neon_env).exit_code == 0
+    assert cli("sync", "--branch", "dev/alice").exit_code == 0
     lines = (tmp_path / ".env.alice").read_bytes().split(b"\n")
     assert lines[:3] == [b"# my settings", b"export DEBUG='1'", b""]
     assert lines[3].startswith(b"DATABASE_URL='postgresql://neondb_owner:")
@@ -138,20 +131,16 @@ def test_untouched_lines_of_an_existing_env_file_stay_byte_for_byte(
 
 
 def test_plan_shows_masked_values_and_never_a_secret(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
+    cli: Run, neon: SeededNeon, neon_env: dict[str, str]
 ) -> None:
-    write_config(DEV)
-    pid = neon.project_id  # type: ignore[attr-defined]
+    pid = neon.project_id
     secrets = [
         neon.password(pid, "dev/alice", "neondb_owner"),
         neon.password(pid, "dev/alice", "analyst"),
         neon_env["NEON_API_KEY"],
     ]
     outputs = [
-        run_cli(*args, env=neon_env).output
+        cli(*args).output
         for args in (("plan",), ("plan", "--json"), ("sync",), ("sync", "--json"), ("branches",))
     ]
     joined = "\n".join(outputs)
@@ -160,49 +149,32 @@ def test_plan_shows_masked_values_and_never_a_secret(
         assert secret not in joined
 
 
-def test_branch_filter_fetches_only_that_branch(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
-    tmp_path: Path,
-) -> None:
-    write_config(DEV)
-    result = run_cli("sync", "--branch", "main", env=neon_env)
+def test_branch_filter_fetches_only_that_branch(cli: Run, neon: SeededNeon, tmp_path: Path) -> None:
+    result = cli("sync", "--branch", "main")
     assert result.exit_code == 0, result.output
     assert (tmp_path / ".env").exists() and not (tmp_path / ".env.alice").exists()
     reveals = [e.path for e in neon.log if e.path.endswith("/reveal_password")]
-    main_id = neon.branch(neon.project_id, "main")["id"]  # type: ignore[attr-defined]
+    main_id = neon.branch(neon.project_id, "main")["id"]
     assert reveals == [
         f"/api/v2/projects/{neon.project_id}/branches/{main_id}/roles/neondb_owner/reveal_password"
-    ]  # type: ignore[attr-defined]
+    ]
 
 
-def test_unknown_branch_filter_is_a_usage_error(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon_env: dict[str, str],
-) -> None:
-    write_config(DEV)
-    result = run_cli("sync", "--branch", "nope", env=neon_env)
+def test_unknown_branch_filter_is_a_usage_error(cli: Run) -> None:
+    result = cli("sync", "--branch", "nope")
     assert result.exit_code == 2
     assert "branch 'nope' does not exist" in result.stderr
 
 
 def test_prune_removes_only_what_neon_sync_wrote_for_a_deleted_branch(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon: NeonEmulator,
-    neon_env: dict[str, str],
-    tmp_path: Path,
+    cli: Run, neon: SeededNeon, tmp_path: Path
 ) -> None:
-    write_config(DEV)
     (tmp_path / ".env.alice").write_text("MINE=1\n")
-    assert run_cli("sync", env=neon_env).exit_code == 0
-    neon.remove_branch(neon.project_id, "dev/alice")  # type: ignore[attr-defined]
-    assert run_cli("sync", env=neon_env).exit_code == 0
+    assert cli("sync").exit_code == 0
+    neon.remove_branch(neon.project_id, "dev/alice")
+    assert cli("sync").exit_code == 0
     assert "DATABASE_URL" in (tmp_path / ".env.alice").read_text()  # no --prune: kept
-    result = run_cli("sync", "--prune", "--json", env=neon_env)
+    result = cli("sync", "--prune", "--json")
     assert result.exit_code == 0, result.output
     deleted = {c["key"] for c in json.loads(result.stdout)["changes"] if c["action"] == "delete"}
     assert deleted == {"DATABASE_URL", "DIRECT_URL", "READ_URL", "ANALYTICS_URL"}
@@ -210,25 +182,15 @@ def test_prune_removes_only_what_neon_sync_wrote_for_a_deleted_branch(
     assert "DATABASE_URL" in (tmp_path / ".env").read_text()  # main is alive
 
 
-def test_missing_api_key_is_a_clear_config_error(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon_env: dict[str, str],
-) -> None:
-    write_config(DEV)
+def test_missing_api_key_is_a_clear_config_error(cli: Run, neon_env: dict[str, str]) -> None:
     env = {k: v for k, v in neon_env.items() if k != "NEON_API_KEY"}
-    result = run_cli("plan", env=env)
+    result = cli("plan", env=env)
     assert result.exit_code == 2
     assert "NEON_API_KEY" in result.stderr and "Traceback" not in result.output
 
 
-def test_wrong_api_key_is_a_one_line_runtime_error(
-    run_cli: Run,
-    write_config: Callable[[str], Path],
-    neon_env: dict[str, str],
-) -> None:
-    write_config(DEV)
-    result = run_cli("plan", env={**neon_env, "NEON_API_KEY": "wrong-key-123"})
+def test_wrong_api_key_is_a_one_line_runtime_error(cli: Run, neon_env: dict[str, str]) -> None:
+    result = cli("plan", env={**neon_env, "NEON_API_KEY": "wrong-key-123"})
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "401" in result.stderr
     assert "wrong-key-123" not in result.output

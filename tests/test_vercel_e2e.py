@@ -9,10 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
 from sync.emulator.vercel import VercelEmulator
-from tests.conftest import NEON_KEY, Result, Served
+from tests.conftest import NEON_KEY, Result, SeededNeon, Served
 
 VERCEL_TOKEN = "vt_e2e_token_4567"
 TEAM = "team_acme"
@@ -61,13 +60,13 @@ def vercel_url(vercel: VercelEmulator) -> Iterator[str]:
 
 @pytest.fixture
 def sync(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_served: Served,
     vercel_url: str,
     write_config: Callable[[str], Path],
     run_cli: Callable[..., Result],
 ) -> Callable[..., Result]:
-    write_config(CONFIG.format(project_id=neon.project_id, team=TEAM))  # type: ignore[attr-defined]
+    write_config(CONFIG.format(project_id=neon.project_id, team=TEAM))
     env = {
         "NEON_API_HOST": neon_served.url,
         "NEON_API_KEY": NEON_KEY,
@@ -91,12 +90,12 @@ def held(vercel: VercelEmulator) -> dict[tuple[str, str, str], dict[str, Any]]:
     }
 
 
-def password(neon: NeonEmulator, branch: str) -> str:
-    return neon.password(neon.project_id, branch, "neondb_owner")  # type: ignore[attr-defined]
+def password(neon: SeededNeon, branch: str) -> str:
+    return neon.password(neon.project_id, branch, "neondb_owner")
 
 
 def test_first_sync_leaves_exactly_the_configured_variables(
-    sync: Callable[..., Result], vercel: VercelEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], vercel: VercelEmulator, neon: SeededNeon
 ) -> None:
     result = sync()
     found = held(vercel)
@@ -124,11 +123,11 @@ def test_second_run_makes_no_write_request(
 
 
 def test_changed_password_rewrites_only_that_branchs_variables(
-    sync: Callable[..., Result], vercel: VercelEmulator, neon: NeonEmulator
+    sync: Callable[..., Result], vercel: VercelEmulator, neon: SeededNeon
 ) -> None:
     sync()
     before = held(vercel)
-    neon.set_password(neon.project_id, "main", "neondb_owner", "npg_rotated_Secret99")  # type: ignore[attr-defined]
+    neon.set_password(neon.project_id, "main", "neondb_owner", "npg_rotated_Secret99")
     vercel.log.clear()
     result = sync()
     after = held(vercel)
@@ -157,12 +156,12 @@ def test_out_of_band_edit_is_put_back(
 
 
 def test_prune_after_a_preview_branch_is_deleted_removes_exactly_its_variables(
-    sync: Callable[..., Result], vercel: VercelEmulator, neon: NeonEmulator, tmp_path: Path
+    sync: Callable[..., Result], vercel: VercelEmulator, neon: SeededNeon, tmp_path: Path
 ) -> None:
     sync()
     vercel.add_env("shop", "UNRELATED", "x", ["preview"], git_branch="feature-login")
     kept = {k: v for k, v in held(vercel).items() if k[2] != "feature-login" or k[0] == "UNRELATED"}
-    neon.remove_branch(neon.project_id, "preview/feature-login")  # type: ignore[attr-defined]
+    neon.remove_branch(neon.project_id, "preview/feature-login")
     (tmp_path / ".neon-sync" / "state.json").unlink()  # ownership comes from Vercel alone
     vercel.log.clear()
     sync("--prune")

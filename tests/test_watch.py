@@ -20,12 +20,11 @@ import pytest
 from dotenv import dotenv_values
 
 from sync.emulator.base import Logged
-from sync.emulator.neon import NeonEmulator
 from sync.errors import ConfigError
 from sync.neon import NeonClient
 from sync.run import Run, open_run
 from sync.watch import MAX_BACKOFF, backoff, watch
-from tests.conftest import NEON_KEY, python
+from tests.conftest import NEON_KEY, SeededNeon, python
 
 CONFIG = """\
 version: 1
@@ -52,11 +51,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def env(neon: NeonEmulator) -> dict[str, str]:
+def env(neon: SeededNeon) -> dict[str, str]:
     return {
         "NEON_API_HOST": "https://neon.test/api/v2",
         "NEON_API_KEY": NEON_KEY,
-        "NEON_PROJECT_ID": neon.project_id,  # type: ignore[attr-defined]
+        "NEON_PROJECT_ID": neon.project_id,
     }
 
 
@@ -87,7 +86,7 @@ class Watched:
     # len(neon.log) when each wait began and after its change to Neon was made
     marks: list[tuple[int, int]] = field(default_factory=list)
 
-    def requests(self, neon: NeonEmulator, poll: int) -> list[Logged]:
+    def requests(self, neon: SeededNeon, poll: int) -> list[Logged]:
         """The requests poll number `poll` (from 1) made."""
         starts = [0] + [after for _, after in self.marks]
         ends = [before for before, _ in self.marks] + [len(neon.log)]
@@ -96,7 +95,7 @@ class Watched:
 
 def drive(
     run: Run,
-    neon: NeonEmulator,
+    neon: SeededNeon,
     *between: Callable[[], object],
     prune: bool = False,
     interval: float = 30.0,
@@ -128,11 +127,11 @@ def drive(
     return result
 
 
-def pid(neon: NeonEmulator) -> str:
-    return neon.project_id  # type: ignore[attr-defined, no-any-return]
+def pid(neon: SeededNeon) -> str:
+    return neon.project_id
 
 
-def url(neon: NeonEmulator, branch: str, *, pooled: bool = True) -> str:
+def url(neon: SeededNeon, branch: str, *, pooled: bool = True) -> str:
     host = neon.endpoint(pid(neon), branch)["host"]
     if pooled:
         host = host.replace(".", "-pooler.", 1)
@@ -153,12 +152,12 @@ def noop() -> None:
     pass
 
 
-def branch_id(neon: NeonEmulator, name: str) -> str:
+def branch_id(neon: SeededNeon, name: str) -> str:
     return str(neon.branch(pid(neon), name)["id"])
 
 
 def test_first_poll_syncs_everything_and_quiet_polls_only_list(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     with open_watch_run() as run:
         watched = drive(run, neon, noop, noop, heartbeat_every=2)
@@ -176,7 +175,7 @@ def test_first_poll_syncs_everything_and_quiet_polls_only_list(
 
 
 def test_branch_created_in_neon_appears_in_its_env_file_after_one_poll(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     with open_watch_run() as run:
         watched = drive(run, neon, lambda: neon.add_branch(pid(neon), "dev/bob"))
@@ -189,7 +188,7 @@ def test_branch_created_in_neon_appears_in_its_env_file_after_one_poll(
 
 
 def test_deleted_branch_is_pruned_only_with_prune(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     (tmp_path / ".env.alice").write_text("MINE=1\n")
     with open_watch_run() as run:
@@ -206,7 +205,7 @@ def test_deleted_branch_is_pruned_only_with_prune(
 
 
 def test_branch_deleted_while_watching_with_prune_goes_at_the_next_poll(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     with open_watch_run() as run:
         watched = drive(run, neon, lambda: neon.remove_branch(pid(neon), "dev/alice"), prune=True)
@@ -219,7 +218,7 @@ def test_branch_deleted_while_watching_with_prune_goes_at_the_next_poll(
 
 
 def test_renamed_branch_is_a_delete_and_a_create(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     def rename() -> None:
         with neon.lock:
@@ -234,7 +233,7 @@ def test_renamed_branch_is_a_delete_and_a_create(
 
 
 def test_replaced_compute_updates_the_url(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     old = neon.endpoint(pid(neon), "dev/alice")["id"]
 
@@ -252,7 +251,7 @@ def test_replaced_compute_updates_the_url(
 
 
 def test_password_reset_propagates_at_the_next_roles_check(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     open_watch_run: Opener,
     neon_transport: httpx.MockTransport,
     tmp_path: Path,
@@ -275,7 +274,7 @@ def test_password_reset_propagates_at_the_next_roles_check(
 
 
 def test_full_resync_catches_a_password_change_that_left_no_trace(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     def alter_role_in_sql() -> None:  # no updated_at moves anywhere
         with neon.lock:
@@ -291,7 +290,7 @@ def test_full_resync_catches_a_password_change_that_left_no_trace(
 
 
 def test_failing_polls_are_logged_and_retried_with_doubling_backoff(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     neon.inject(503, times=1000, method="GET", path="/branches$")  # beyond the retry bound
     retry_waits: list[float] = []
@@ -310,7 +309,7 @@ def test_failing_polls_are_logged_and_retried_with_doubling_backoff(
 
 
 def test_failing_target_is_logged_once_and_retried_until_it_works(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     config = CONFIG.replace(
         "    path: .env\n",
@@ -329,7 +328,7 @@ def test_failing_target_is_logged_once_and_retried_until_it_works(
 
 
 def test_a_branch_created_and_deleted_between_failing_polls_does_not_end_the_watch(
-    neon: NeonEmulator, open_watch_run: Opener, tmp_path: Path
+    neon: SeededNeon, open_watch_run: Opener, tmp_path: Path
 ) -> None:
     def create_while_neon_fails() -> None:
         neon.add_branch(pid(neon), "dev/bob")
@@ -347,7 +346,7 @@ def test_a_branch_created_and_deleted_between_failing_polls_does_not_end_the_wat
 
 
 def test_stop_during_a_sync_finishes_it_and_returns(
-    neon: NeonEmulator, write_config: Callable[[str], Path], env: dict[str, str], tmp_path: Path
+    neon: SeededNeon, write_config: Callable[[str], Path], env: dict[str, str], tmp_path: Path
 ) -> None:
     stop = threading.Event()
 
@@ -372,7 +371,7 @@ def test_stop_during_a_sync_finishes_it_and_returns(
 
 
 def test_config_error_ends_the_watch(
-    neon: NeonEmulator, open_watch_run: Opener, monkeypatch: pytest.MonkeyPatch
+    neon: SeededNeon, open_watch_run: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def bad(*_: object, **__: object) -> None:
         raise ConfigError("two rules give DATABASE_URL different values")
@@ -397,7 +396,7 @@ def read_until(proc: subprocess.Popen[bytes], needle: bytes, timeout: float) -> 
 
 
 def test_cli_watch_exits_0_on_sigterm_and_prints_no_secret(
-    neon: NeonEmulator,
+    neon: SeededNeon,
     neon_env: dict[str, str],
     write_config: Callable[[str], Path],
     tmp_path: Path,
