@@ -60,8 +60,9 @@ class Run:
         plan = self.plan(branches, prune, retiring)
         outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
         if self.state.changed:
+            latest = State.from_document(state_secret(self.env), self.store.load())
+            self.state = self.state.rebase(latest)
             self.store.save(self.state.document())
-            self.state.changed = False
         return outcome
 
 

@@ -49,7 +49,11 @@ class State:
     def __init__(self, secret: bytes, records: dict[str, Record] | None = None) -> None:
         self._secret = secret
         self._records = records or {}
-        self.changed = False
+        self._edits: dict[str, Record | None] = {}  # this run's puts, and drops (None)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._edits)
 
     @classmethod
     def from_document(cls, secret: bytes, document: Mapping[str, Any] | None) -> State:
@@ -82,12 +86,23 @@ class State:
     def put(self, scope: Scope, key: str, record: Record) -> None:
         composite = _key(scope.target, scope.id, key)
         if self._records.get(composite) != record:
-            self._records[composite] = record
-            self.changed = True
+            self._records[composite] = self._edits[composite] = record
 
     def drop(self, scope: Scope, key: str) -> None:
-        if self._records.pop(_key(scope.target, scope.id, key), None) is not None:
-            self.changed = True
+        composite = _key(scope.target, scope.id, key)
+        if self._records.pop(composite, None) is not None:
+            self._edits[composite] = None
+
+    def rebase(self, latest: State) -> State:
+        """This run's edits on top of `latest` (the store as it is now): two runs that save
+        at nearly the same time (two pull requests' jobs) keep each other's records."""
+        records = dict(latest._records)
+        for composite, record in self._edits.items():
+            if record is None:
+                records.pop(composite, None)
+            else:
+                records[composite] = record
+        return State(self._secret, records)
 
     def owned(self) -> Iterator[tuple[Scope, str, Record]]:
         """Every (scope, key) neon-sync has written, with its record."""

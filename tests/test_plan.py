@@ -126,3 +126,20 @@ def test_state_document_round_trips_without_values() -> None:
     again = State.from_document(b"k", document)
     assert again.get(SCOPE, "A") == state.get(SCOPE, "A")
     assert [(s.id, k) for s, k, _ in again.owned()] == [("repo:acme/shop", "A")]
+
+
+def test_rebase_keeps_records_another_run_saved_meanwhile() -> None:
+    other = Scope("repo", "env:acme/shop/pr-2", {})
+    mine = State(b"k")
+    mine.put(SCOPE, "A", Record("fp-a", "main"))
+    mine.drop(SCOPE, "GONE")  # not there: no edit
+    latest = State(b"k")
+    latest.put(other, "B", Record("fp-b", "preview/pr-2"))  # saved by a concurrent run
+    latest.put(SCOPE, "OLD", Record("fp-old", "preview/pr-1"))
+    mine.put(SCOPE, "OLD", Record("fp-old", "preview/pr-1"))
+    mine.drop(SCOPE, "OLD")
+    merged = mine.rebase(latest)
+    assert merged.get(SCOPE, "A") == Record("fp-a", "main")
+    assert merged.get(other, "B") == Record("fp-b", "preview/pr-2")
+    assert merged.get(SCOPE, "OLD") is None
+    assert not merged.changed
