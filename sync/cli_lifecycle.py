@@ -75,10 +75,11 @@ def branch_create(
 
     seconds = parse_duration(expires_in) if expires_in else None
     with open_run(config) as run:
-        branch, outcome = create_branch(run, name, parent=parent, expires_in=seconds, sync=sync)
+        made = create_branch(run, name, parent=parent, expires_in=seconds, sync=sync)
     if not json_out:
-        print(branch.id)
-    _report(outcome, json_out, {"branch": {"id": branch.id, "name": branch.name}})
+        print(made.branch.id)
+    about = {"id": made.branch.id, "name": made.branch.name, "created": made.new}
+    _report(made.outcome, json_out, {"branch": about})
 
 
 @branch_app.command("delete")

@@ -5,12 +5,20 @@ so no target ever holds a value Neon does not serve yet."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sync.engine import Outcome
 from sync.errors import ApiError, ConfigError, ProviderError
 from sync.neon import Branch
 from sync.run import Run
+
+
+@dataclass(frozen=True)
+class Created:
+    branch: Branch
+    new: bool  # False: a branch of that name existed and was reused
+    outcome: Outcome | None  # None without sync
 
 
 def create_branch(
@@ -20,7 +28,7 @@ def create_branch(
     parent: str | None,
     expires_in: float | None,
     sync: bool,
-) -> tuple[Branch, Outcome | None]:
+) -> Created:
     """Get or create branch `name`, then (with `sync`) write its values to every target whose
     rules match it. An existing branch is reused as it is: its parent, expiry and computes
     are left alone (a branch without a read_write compute shows up as a target error)."""
@@ -28,9 +36,9 @@ def create_branch(
         raise ConfigError("the branch name is empty")
     if expires_in is not None and expires_in <= 0:
         raise ConfigError(f"--expires-in must be positive, not {expires_in:g} seconds")
-    branch = _get_or_create(run, name, parent, expires_in)
+    branch, new = _get_or_create(run, name, parent, expires_in)
     outcome = run.sync(branches=[branch.name]) if sync else None
-    return branch, outcome
+    return Created(branch, new, outcome)
 
 
 def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
@@ -90,12 +98,14 @@ def expires_at(seconds: float, now: datetime | None = None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _get_or_create(run: Run, name: str, parent: str | None, expires_in: float | None) -> Branch:
+def _get_or_create(
+    run: Run, name: str, parent: str | None, expires_in: float | None
+) -> tuple[Branch, bool]:
     neon = run.neon
     branches = neon.branches()
     existing = next((b for b in branches if b.name == name), None)
     if existing is not None:
-        return existing
+        return existing, False
     parent_id = None
     if parent is not None:
         source = find_branch(branches, parent)
@@ -104,7 +114,7 @@ def _get_or_create(run: Run, name: str, parent: str | None, expires_in: float | 
         parent_id = source.id
     when = expires_at(expires_in) if expires_in is not None else None
     try:
-        return neon.create_branch(name, parent_id=parent_id, expires_at=when)
+        return neon.create_branch(name, parent_id=parent_id, expires_at=when), True
     except ApiError as exc:
         if exc.status != 409:
             raise
@@ -114,7 +124,7 @@ def _get_or_create(run: Run, name: str, parent: str | None, expires_in: float | 
         raced = next((b for b in neon.branches() if b.name == name), None)
         if raced is None:
             raise
-        return raced
+        return raced, False
 
 
 def _check_deletable(run: Run, branch: Branch, branches: Sequence[Branch]) -> None:

@@ -204,10 +204,17 @@ def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: SeededN
     second = json.loads(cli("branch", "create", NAME, "--json").stdout)
     (branch_id,) = named(neon, NAME)
     assert first.stdout.strip() == branch_id
-    assert second["branch"] == {"id": branch_id, "name": NAME}
+    assert second["branch"] == {"id": branch_id, "name": NAME, "created": False}
     assert {c["action"] for c in second["changes"]} == {"create"}
     assert {c["branch"] for c in second["changes"]} == {NAME}
     assert neon_requests(neon, "POST", "/branches") == [201]
+
+
+def test_create_says_in_json_whether_it_made_the_branch(cli: Cli, neon: SeededNeon) -> None:
+    made = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)
+    again = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)
+    assert (made["branch"]["created"], again["branch"]["created"]) == (True, False)
+    assert made["branch"]["id"] == again["branch"]["id"] == named(neon, NAME)[0]
 
 
 def test_create_waits_for_neons_operations_and_gives_the_branch_a_read_write_compute(
@@ -312,8 +319,8 @@ def test_create_reuses_a_branch_made_by_someone_else_meanwhile(
     env = {"NEON_API_HOST": "https://neon.test/api/v2", "NEON_API_KEY": NEON_KEY}
     transport = httpx.MockTransport(racing)
     with sync.run.open_run(str(config), env, transport=transport, sleep=lambda _: None) as run:
-        branch, outcome = create_branch(run, NAME, parent=None, expires_in=None, sync=False)
-    assert (branch.id, outcome) == (made[0], None)
+        created = create_branch(run, NAME, parent=None, expires_in=None, sync=False)
+    assert (created.branch.id, created.new, created.outcome) == (made[0], False, None)
     assert neon_requests(neon, "POST", "/branches") == [409]
     assert named(neon, NAME) == made
 
