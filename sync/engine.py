@@ -10,13 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from providers.base import Current, Desired, Provider, Scope, Write
+from providers.base import Current, Provider, Scope, Write
 from sync.config import Config
 from sync.desired import Providers, resolve
 from sync.errors import ConfigError, NeonSyncError, ProviderError
 from sync.neon import Branch, NeonClient
 from sync.plan import SCOPE_KEY, Action, Change, diff, pending
-from sync.secret import Secret
 from sync.state import Record, State
 
 MAX_TARGETS_IN_FLIGHT = 4
@@ -214,8 +213,10 @@ def _record_noops(plan: Plan, state: State) -> None:
 
 
 def _created(scope: Scope, branch: str) -> Change:
-    marker = Desired(SCOPE_KEY, Secret("", masked=""), False, branch)
-    return Change(scope.target, scope.id, SCOPE_KEY, Action.CREATE, branch, "", "", scope, marker)
+    """A scope the provider created while writing (a GitHub environment), as a change."""
+    return Change(
+        scope.target, scope.id, SCOPE_KEY, Action.CREATE, branch, "scope created", "", scope
+    )
 
 
 def _write(change: Change) -> Write:
