@@ -7,57 +7,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import providers
 from sync import yamlsrc
 from sync.errors import ConfigError, ProviderError
 from sync.presets import PRESETS
 from sync.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_template
-from sync.yamlsrc import LDict, Located
+from sync.varspec import Var, parse_var
+from sync.yamlsrc import LDict, Located, check_keys
 
 CONFIG_NAME = "neon-sync.yaml"
 DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix"})
-VAR_KEYS = frozenset(
-    {
-        "url",
-        "value",
-        "database",
-        "role",
-        "endpoint",
-        "format",
-        "params",
-        "secret",
-        "sensitive",
-        "sslmode",
-        "channel_binding",
-        "sni_workaround",
-        "bare",
-    }
-)
 NEON_KEYS = frozenset(
     {"project_id", "database", "role", "api_host", "sslmode", "channel_binding", "sni_workaround"}
 )
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    url: Literal["pooled", "direct"] | None  # a whole URI; else `value` is a template
-    value: str | None
-    database: str | None = None  # None: neon.database
-    role: str | None = None
-    endpoint: Literal["read_write", "read_only"] = "read_write"
-    format: Literal["uri", "jdbc", "dsn", "prisma"] = "uri"
-    params: tuple[tuple[str, str], ...] = ()
-    secret: bool = True
-    sensitive: bool | None = None
-    sslmode: str | None = None
-    channel_binding: str | None = None  # "omit" drops it
-    sni_workaround: bool | None = None
-    bare: bool = False
-    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +99,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     env = dict(os.environ if env is None else env)
     doc = yamlsrc.load(path, env)
     top = _mapping(doc, str(path), "the config file")
-    _keys(top, {"version", "neon", "targets", "branches", "state"}, "top level")
+    check_keys(top, {"version", "neon", "targets", "branches", "state"}, "top level")
     if top.get("version") != 1:
         raise ConfigError(
             "unsupported config version; this neon-sync reads `version: 1`", top.at("version")
@@ -143,7 +108,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     targets = _targets(_mapping(top.get("targets"), top.at("targets"), "`targets:`", True))
     rules = _rules(top.get("branches"), top.at("branches"), targets)
     state = _mapping(top.get("state", LDict()), top.at("state"), "`state:`")
-    _keys(state, {"target", "path"}, "state")
+    check_keys(state, {"target", "path"}, "state")
     state_target = state.get("target")
     if state_target is not None and state_target not in targets:
         raise ConfigError(
@@ -163,18 +128,6 @@ def _mapping(value: Any, where: str, what: str, required: bool = False) -> LDict
     return value
 
 
-def _keys(mapping: LDict, allowed: frozenset[str] | set[str], what: str) -> None:
-    for key in mapping:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; allowed: {', '.join(sorted(allowed))}"
-            )
-            raise ConfigError(f"unknown key {key!r} in {what}{hint}", mapping.key_at(key))
-
-
 def _str(mapping: LDict, key: str, what: str) -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value:
@@ -183,7 +136,7 @@ def _str(mapping: LDict, key: str, what: str) -> str:
 
 
 def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
-    _keys(raw, NEON_KEYS, "neon")
+    check_keys(raw, NEON_KEYS, "neon")
     for key in raw:
         if key != "sni_workaround":
             _str(raw, key, "neon")
@@ -207,7 +160,7 @@ def _targets(raw: LDict) -> dict[str, Target]:
             raise ConfigError(str(exc), spec.at("provider")) from None
         except ProviderError:
             allowed = set(spec)  # not installed here: the run fails this target, not the config
-        _keys(spec, allowed, f"targets.{name}")
+        check_keys(spec, allowed, f"targets.{name}")
         options = {k: v for k, v in spec.items() if k != "provider"}
         targets[name] = Target(name, provider, options, spec.where)
     return targets
@@ -222,7 +175,7 @@ def _rules(raw: Any, where: str, targets: Mapping[str, Target]) -> tuple[Rule, .
     assert isinstance(raw, Located)
     for index, body in enumerate(raw):
         rule = _mapping(body, raw.at(index), "a branch rule", required=True)
-        _keys(rule, {"match", "default", "sync"}, "a branch rule")
+        check_keys(rule, {"match", "default", "sync"}, "a branch rule")
         if "match" in rule:
             _str(rule, "match", "branches[]")
         default = rule.get("default", False)
@@ -253,7 +206,7 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
     target = targets[name]
     provider_options = _provider_options(target)
     if provider_options is not None:  # else not installed here: the run fails this target
-        _keys(raw, ITEM_KEYS | provider_options, f"a sync item for {name!r}")
+        check_keys(raw, ITEM_KEYS | provider_options, f"a sync item for {name!r}")
     options = {**target.options, **{k: v for k, v in raw.items() if k not in ITEM_KEYS}}
     for key, value in options.items():
         for text in value if isinstance(value, list) else [value]:
@@ -278,7 +231,7 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
         raise ConfigError("a sync item needs `vars:` or `preset:`", raw.where)
     value_allowed = VALUE_FIELDS | allowed
     vars_ = tuple(
-        _var(prefix + key, spec, where, value_allowed) for key, (spec, where) in specs.items()
+        parse_var(prefix + key, spec, where, value_allowed) for key, (spec, where) in specs.items()
     )
     return SyncItem(name, options, vars_, raw.where)
 
@@ -288,60 +241,3 @@ def _provider_options(target: Target) -> set[str] | None:
         return set(providers.module(target.provider).OPTIONS)
     except ProviderError:
         return None
-
-
-def _var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[str]) -> Var:
-    if isinstance(spec, str):
-        spec = {"url": spec} if spec in ("pooled", "direct") else {"value": spec}
-        raw: Mapping[str, Any] = spec
-        at = {k: where for k in spec}
-    elif isinstance(spec, LDict):
-        _keys(spec, VAR_KEYS, f"var {name}")
-        raw, at = spec, {k: spec.at(k) for k in spec}
-    elif isinstance(spec, dict):  # from a preset
-        raw, at = spec, {k: where for k in spec}
-    else:
-        raise ConfigError(
-            f"var {name}: expected pooled, direct, a template string or a mapping", where
-        )
-    if ("url" in raw) == ("value" in raw):
-        raise ConfigError(
-            f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
-        )
-    choices = {
-        "url": ("pooled", "direct"),
-        "endpoint": ("read_write", "read_only"),
-        "format": ("uri", "jdbc", "dsn", "prisma"),
-        "channel_binding": ("require", "disable", "prefer", "omit"),
-    }
-    for key, options in choices.items():
-        if key in raw and raw[key] not in options:
-            raise ConfigError(f"var {name}: {key} must be one of {', '.join(options)}", at[key])
-    for key in ("secret", "sensitive", "sni_workaround", "bare"):
-        if key in raw and not isinstance(raw[key], bool):
-            raise ConfigError(f"var {name}: {key} must be true or false", at[key])
-    for key in ("value", "database", "role", "sslmode"):
-        if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(f"var {name}: {key} must be a string", at[key])
-    if "value" in raw:
-        check_template(raw["value"], allowed, at["value"])
-    params = raw.get("params", {})
-    if not isinstance(params, dict) or not all(isinstance(v, (str, int)) for v in params.values()):
-        raise ConfigError(f"var {name}: params must map names to strings", at.get("params", where))
-    return Var(
-        name=name,
-        url=raw.get("url"),
-        value=raw.get("value"),
-        database=raw.get("database"),
-        role=raw.get("role"),
-        endpoint=raw.get("endpoint", "read_write"),
-        format=raw.get("format", "uri"),
-        params=tuple((str(k), str(v)) for k, v in params.items()),
-        secret=raw.get("secret", True),
-        sensitive=raw.get("sensitive"),
-        sslmode=raw.get("sslmode"),
-        channel_binding=raw.get("channel_binding"),
-        sni_workaround=raw.get("sni_workaround"),
-        bare=raw.get("bare", False),
-        where=where,
-    )

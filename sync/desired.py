@@ -9,13 +9,14 @@ from typing import Any
 
 import providers
 from providers.base import Context, Desired, Provider, Scope
-from sync.config import Config, SyncItem, Var
+from sync.config import Config, SyncItem
 from sync.connstr import ConnectionInfo, UrlOptions, build, pooled_host
 from sync.errors import ConfigError, ProviderError
 from sync.neon import Branch, Endpoint, NeonClient
 from sync.plan import Entry
 from sync.rules import render
 from sync.secret import MASK, Secret
+from sync.varspec import Var
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -103,3 +104,16 @@ def _convert(node: yaml.Node, file: str, env: dict[str, str] | os._Environ[str])
     if isinstance(value, str):
         return expand(value, env, where)
     return value
+
+
+def check_keys(mapping: LDict, allowed: frozenset[str] | set[str], what: str) -> None:
+    """Every key of `mapping` must be allowed; else an error at the key, with a suggestion."""
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; allowed: {', '.join(sorted(allowed))}"
+            )
+            raise ConfigError(f"unknown key {key!r} in {what}{hint}", mapping.key_at(key))
