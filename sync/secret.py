@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from urllib.parse import quote
@@ -36,40 +37,62 @@ class Secret:
         return hash(self._value)
 
 
-# Every sensitive string seen in this process (passwords, tokens). Output goes through
-# scrub() as a last line of defence, so a value that slips into an error message is masked.
-_known: set[str] = set()
-_lock = threading.Lock()
-_listeners: list[Callable[[str], None]] = []
+class _Registry:
+    """Every sensitive string seen in this process (passwords, tokens). Output goes through
+    scrub() as a last line of defence, so a value that slips into a message is masked."""
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None  # all of `known`, longest first
+        self.listeners: list[Callable[[str], None]] = []
+        self.lock = threading.Lock()
+
+    def add(self, forms: set[str]) -> None:
+        with self.lock:
+            new = forms - self.known
+            if new:
+                self.known |= new
+                self.pattern = None
+            listeners = list(self.listeners)
+        for form in sorted(new):
+            for listener in listeners:
+                listener(form)
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        with self.lock:
+            self.listeners.append(listener)
+            known = sorted(self.known)
+        for value in known:
+            listener(value)
+
+    def scrub(self, text: str) -> str:
+        with self.lock:
+            if not self.known:
+                return text
+            if self.pattern is None:
+                ordered = sorted(self.known, key=len, reverse=True)
+                self.pattern = re.compile("|".join(map(re.escape, ordered)))
+            pattern = self.pattern
+        # One pass: a mask already put in is never matched again, so overlapping secrets
+        # cannot mangle the result.
+        return pattern.sub(MASK, text)
+
+
+_registry = _Registry()
 
 
 def remember(value: str) -> None:
     if len(value) < 4:  # too short to mask without mangling ordinary text
         return
-    forms = {value, quote(value, safe="")}  # as typed, and as it stands inside a URI
-    with _lock:
-        new = forms - _known
-        _known.update(new)
-        listeners = list(_listeners)
-    for form in sorted(new):
-        for listener in listeners:
-            listener(form)
+    _registry.add({value, quote(value, safe="")})  # as typed, and as it stands inside a URI
 
 
 def on_new_secret(listener: Callable[[str], None]) -> None:
     """Call listener for every secret remembered from now on (and those already known).
     GitHub Actions masking (`::add-mask::`) hooks in here."""
-    with _lock:
-        _listeners.append(listener)
-        known = sorted(_known)
-    for value in known:
-        listener(value)
+    _registry.listen(listener)
 
 
 def scrub(text: str) -> str:
-    with _lock:
-        known = sorted(_known, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    """`text` with every known secret masked."""
+    return _registry.scrub(text)

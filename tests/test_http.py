@@ -78,3 +78,11 @@ def test_plain_http_only_for_loopback() -> None:
     assert check_base_url("http://localhost:1", "X") == "http://localhost:1"
     with pytest.raises(ConfigError, match="must be an https:// URL"):
         check_base_url("http://api.example.com", "NEON_API_HOST")
+
+
+def test_scrub_masks_in_one_pass_so_overlapping_secrets_do_not_mangle_output() -> None:
+    from sync.secret import remember, scrub
+
+    remember("hunter2-long-password")
+    remember("** *")  # a value that a mask followed by a space and a mask would contain
+    assert scrub("a hunter2-long-password hunter2-long-password b") == "a **** **** b"
