@@ -32,7 +32,9 @@ def scope_of(base: Path, path: str = ".env") -> Scope:
 
 
 def desired(key: str, value: str) -> Desired:
-    return Desired(key=key, value=Secret(value), secret=True, branch="main")
+    # A masked form of its own: arbitrary test values must not join the process-wide set
+    # of secrets that output is scrubbed of.
+    return Desired(key=key, value=Secret(value, masked="****"), secret=True, branch="main")
 
 
 def writes(**changes: str | None) -> list[Write]:
