@@ -12,6 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from sync import secret
 from sync.emulator.neon import NeonEmulator
 from sync.emulator.server import serve
 from tests.openapi_check import validating
@@ -39,6 +40,13 @@ class Violations(list[str]):
                 return httpx.Response(500, json={"message": "request violates the spec"})
 
         return handle
+
+
+@pytest.fixture(autouse=True)
+def _own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no remembered secrets: values other tests generated (hypothesis
+    passwords) must not decide how this test's output is scrubbed."""
+    monkeypatch.setattr(secret, "_registry", secret._Registry())
 
 
 @pytest.fixture
