@@ -9,7 +9,7 @@ from typing import Any
 
 import providers
 from providers.base import Context, Desired, Provider, Scope
-from sync.config import Config, SyncItem
+from sync.config import Config, Neon, SyncItem
 from sync.connstr import ConnectionInfo, UrlOptions, build, pooled_host
 from sync.errors import ConfigError, ProviderError
 from sync.neon import Branch, Endpoint, NeonClient
@@ -106,7 +106,7 @@ def resolve(
                 wants += [_Want(branch, item, scope, var, names) for var in item.vars]
     if not wants:
         return out
-    endpoints = _endpoints_by_branch(neon.endpoints())
+    endpoints = endpoints_by_branch(neon.endpoints())
     needed = {
         (w.branch.id, w.var.role or config.neon.role)
         for w in wants
@@ -156,7 +156,8 @@ def resolve(
     return out
 
 
-def _endpoints_by_branch(endpoints: Sequence[Endpoint]) -> dict[tuple[str, str], Endpoint]:
+def endpoints_by_branch(endpoints: Sequence[Endpoint]) -> dict[tuple[str, str], Endpoint]:
+    """(branch id, endpoint type) -> the branch's endpoint of that type (lowest id first)."""
     out: dict[tuple[str, str], Endpoint] = {}
     for endpoint in sorted(endpoints, key=lambda e: e.id):
         out.setdefault((endpoint.branch_id, endpoint.type), endpoint)
@@ -167,18 +168,20 @@ def _endpoint(endpoints: Mapping[tuple[str, str], Endpoint], want: _Want) -> End
     return endpoints.get((want.branch.id, want.var.endpoint))
 
 
-def _url_options(config: Config, var: Var, *, pooled: bool, format_: str = "uri") -> UrlOptions:
-    binding = var.channel_binding or config.neon.channel_binding
+def url_options(
+    neon: Neon, var: Var | None = None, *, pooled: bool, format_: str = "uri"
+) -> UrlOptions:
+    """How a string is written: the `neon:` settings, overridden by the var's own."""
+    binding = (var.channel_binding if var else None) or neon.channel_binding
+    sni = var.sni_workaround if var and var.sni_workaround is not None else neon.sni_workaround
     return UrlOptions(
         pooled=pooled,
         format=format_,  # type: ignore[arg-type]
-        sslmode=var.sslmode or config.neon.sslmode,
+        sslmode=(var.sslmode if var else None) or neon.sslmode,
         channel_binding=None if binding == "omit" else binding,
-        sni_workaround=config.neon.sni_workaround
-        if var.sni_workaround is None
-        else var.sni_workaround,
-        params=dict(var.params),
-        bare=var.bare,
+        sni_workaround=sni,
+        params=dict(var.params) if var else {},
+        bare=var.bare if var else False,
     )
 
 
@@ -186,10 +189,10 @@ def _value(config: Config, want: _Want, info: ConnectionInfo) -> Secret:
     var = want.var
     if var.url is not None:
         return build(
-            info, _url_options(config, var, pooled=var.url == "pooled", format_=var.format)
+            info, url_options(config.neon, var, pooled=var.url == "pooled", format_=var.format)
         )
-    pooled = build(info, _url_options(config, var, pooled=True))
-    direct = build(info, _url_options(config, var, pooled=False))
+    pooled = build(info, url_options(config.neon, var, pooled=True))
+    direct = build(info, url_options(config.neon, var, pooled=False))
     plain = {
         **want.captures,
         "host": info.host,

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sync.config import DEFAULT_API_HOST
 from sync.errors import ConfigError
 from sync.http import Retry, call, make_client
 from sync.neon_model import (
@@ -44,7 +45,6 @@ from sync.secret import Secret, remember
 
 __all__ = ["DEFAULT_API_HOST", "Branch", "Database", "Endpoint", "NeonClient", "Role"]
 
-DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
 PAGE_SIZE = 1000  # branches per page; the spec allows up to 10000
 # Neon answers 423 while another operation runs on the project, which can take a while:
 # more attempts than the default, up to about a minute of waiting in all.

@@ -11,7 +11,7 @@ from sync import config as config_mod
 from sync.config import Config
 from sync.desired import Providers, expand_options
 from sync.errors import ConfigError, ProviderError
-from sync.run import neon_client
+from sync.run import neon_client, read_config
 from sync.secret import Secret
 
 
@@ -25,14 +25,13 @@ class BranchRow:
 
 
 def _load(path: str | None) -> Config:
-    found = config_mod.find(path, os.environ, Path.cwd())
-    config_mod.load_dotenv_beside(found)
-    return config_mod.load(found)
+    config, _env = read_config(config_mod.find(path, os.environ, Path.cwd()), None)
+    return config
 
 
 def branch_matches(path: str | None) -> list[BranchRow]:
     config = _load(path)
-    with neon_client(config, os.environ) as neon:
+    with neon_client(config.neon, os.environ) as neon:
         found = neon.branches()
     rows = []
     for branch in sorted(found, key=lambda b: (not b.default, b.name)):

@@ -15,7 +15,7 @@ import httpx
 import providers
 from providers.base import Context
 from sync import config as config_mod
-from sync.config import Config
+from sync.config import Config, Neon
 from sync.desired import Providers
 from sync.engine import Outcome, Plan, Progress, apply_plan, make_plan
 from sync.errors import ConfigError
@@ -77,16 +77,16 @@ def api_key(env: Mapping[str, str]) -> str:
 
 
 def neon_client(
-    config: Config,
+    settings: Neon,
     env: Mapping[str, str],
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> NeonClient:
+    """A client for the project in `settings` (whose api_host already honours NEON_API_HOST)."""
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
-    host = env.get("NEON_API_HOST") or config.neon.api_host
-    return NeonClient(api_key(env), config.neon.project_id, api_host=host, **kwargs)
+    return NeonClient(api_key(env), settings.project_id, api_host=settings.api_host, **kwargs)
 
 
 def choose_store(config: Config, context: Context) -> StateStore:
@@ -106,9 +106,13 @@ def choose_store(config: Config, context: Context) -> StateStore:
     return store
 
 
-def load_config(path: str | None, env: Mapping[str, str], cwd: Path | None = None) -> Config:
-    found = config_mod.find(path, env, cwd or Path.cwd())
-    return config_mod.load(found, env)
+def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Mapping[str, str]]:
+    """Load the config file `found`, and the environment it expands from: `env`, or when
+    that is None the process environment after the .env beside the config."""
+    if env is None:
+        config_mod.load_dotenv_beside(found)
+        env = dict(os.environ)
+    return config_mod.load(found, env), env
 
 
 @contextmanager
@@ -121,16 +125,12 @@ def open_run(
     cwd: Path | None = None,
 ) -> Iterator[Run]:
     """Load the config (and the .env beside it, into os.environ when env is None), connect."""
-    if env is None:
-        found = config_mod.find(config_path, os.environ, cwd or Path.cwd())
-        config_mod.load_dotenv_beside(found)
-        env = dict(os.environ)
-        config_path = str(found)
-    config = load_config(config_path, env, cwd)
+    found = config_mod.find(config_path, os.environ if env is None else env, cwd or Path.cwd())
+    config, env = read_config(found, env)
     context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
     made = Providers(context)
     store = choose_store(config, context)
-    with neon_client(config, env, transport, sleep) as neon:
+    with neon_client(config.neon, env, transport, sleep) as neon:
         try:
             state = State.from_document(state_secret(env), store.load())
             yield Run(config, neon, made, store, state, env)
