@@ -17,12 +17,12 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-from sync.emulator.base import Emulator
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon import NeonEmulator
-from sync.emulator.server import serve
-from sync.emulator.vercel import VercelEmulator
-from sync.run import open_run
+from neon_sync.emulators.base import Emulator
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.neon import NeonEmulator
+from neon_sync.emulators.server import serve
+from neon_sync.emulators.vercel import VercelEmulator
+from neon_sync.engine.run import open_run
 
 CONFIG = """\
 version: 1

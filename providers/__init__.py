@@ -3,7 +3,7 @@ so start-up stays fast and a provider's own dependencies (PyNaCl) are needed onl
 
 A provider module defines:
     OPTIONS: frozenset[str]                         # option keys its targets accept
-    def create(context: Context) -> Provider        # see providers.base
+    def create(context: Context) -> Provider        # see neon_sync.providers.base
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from sync.errors import ConfigError, ProviderError
+from neon_sync.errors import ConfigError, ProviderError
 
 REGISTRY: dict[str, str] = {
-    "dotenv": "providers.dotenv",
-    "github": "providers.github",
-    "vercel": "providers.vercel",
+    "dotenv": "neon_sync.providers.dotenv",
+    "github": "neon_sync.providers.github.provider",
+    "vercel": "neon_sync.providers.vercel.provider",
 }
 
 

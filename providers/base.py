@@ -4,7 +4,7 @@ A provider is one module in this package that defines `OPTIONS` and `create()`, 
 in `providers.REGISTRY`. It knows how to reach one kind of place that holds variables (a .env
 file, a GitHub repository, a Vercel project). It never sees the config file or the Neon client:
 the engine hands it resolved options, desired values and the writes to make. The diff lives
-in the engine (sync.plan), not here.
+in the engine (neon_sync.engine.plan), not here.
 
     scope()   options of one target (after a sync item's overrides) -> the Scope they address
     read()    the current keys of some scopes, in as few requests as the API allows
@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from sync.secret import Secret
+from neon_sync.secret import Secret
 
 # A target's options after placeholder expansion: str, bool, int or lists of str.
 Options = Mapping[str, Any]

@@ -21,8 +21,8 @@ from dotenv import dotenv_values
 from dotenv.main import resolve_variables
 from dotenv.parser import parse_stream
 
-from providers.base import Context, Current, Desired, Options, Scope, Write
-from sync.errors import ConfigError, ProviderError
+from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 
 OPTIONS = frozenset({"path"})
 

@@ -1,3 +1,3 @@
-from sync.cli import main
+from neon_sync.cli import main
 
 main()

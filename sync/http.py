@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sync import __version__
-from sync.errors import ApiError, ConfigError
+from neon_sync import __version__
+from neon_sync.errors import ApiError, ConfigError
 
 USER_AGENT = f"neon-sync/{__version__}"
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}

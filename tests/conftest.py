@@ -12,9 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from sync import secret
-from sync.emulator.neon import NeonEmulator
-from sync.emulator.server import serve
+from neon_sync import secret
+from neon_sync.emulators.neon import NeonEmulator
+from neon_sync.emulators.server import serve
 from tests.openapi_check import validating
 
 SPECS = Path(__file__).parent / "specs"
@@ -128,7 +128,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Re
     saved = dict(os.environ)
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
-        from sync.cli import app
+        from neon_sync.cli import app
 
         monkeypatch.chdir(cwd or tmp_path)
         try:

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.server import serve
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.server import serve
 from tests.conftest import NEON_KEY, SeededNeon, Served, Violations
 from tests.test_examples import instant_operations
 from tests.test_github_emulator import spec_checked
@@ -76,7 +76,7 @@ class Cli:
         summary = Path(self.env["GITHUB_STEP_SUMMARY"])
         summary.write_text("", encoding="utf-8")
         done = subprocess.run(
-            [sys.executable, "-m", "sync", *args],
+            [sys.executable, "-m", "neon_sync", *args],
             cwd=self.folder,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -204,7 +204,7 @@ def test_branch_create_leaves_a_job_summary(
 def test_url_prints_only_the_connection_string_on_stdout(neon_sync: Cli) -> None:
     (neon_sync.folder / "neon-sync.yaml").write_text(CONFIG, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "sync", "url", "main"],
+        [sys.executable, "-m", "neon_sync", "url", "main"],
         cwd=neon_sync.folder,
         env=neon_sync.env,
         capture_output=True,  # apart: stdout is what $(neon-sync url) captures

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sync import config as config_mod
-from sync.errors import ConfigError
+from neon_sync.config import model as config_mod
+from neon_sync.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"NEON_PROJECT_ID": "proj-demo"}

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
-from sync.connstr import (
+from neon_sync.errors import ConfigError
+from neon_sync.neon.connstr import (
     FORMATS,
     ConnectionInfo,
     Format,
@@ -18,8 +19,7 @@ from sync.connstr import (
     parts,
     pooled_host,
 )
-from sync.errors import ConfigError
-from sync.secret import Secret, scrub
+from neon_sync.secret import Secret, scrub
 
 HOST = "ep-holy-night-ad39jkqj.c-2.us-east-2.aws.neon.tech"
 POOLED = "ep-holy-night-ad39jkqj-pooler.c-2.us-east-2.aws.neon.tech"
@@ -79,7 +79,7 @@ def test_default_uri_equals_the_neon_emulators_connection_uri(
 ) -> None:
     # The emulator's GET /connection_uri is the team's stand-in for Neon's: drift between
     # the two would make every sync against it look like a change.
-    from sync.emulator.neon_state import connection_uri, pooler_host
+    from neon_sync.emulators.neon_state import connection_uri, pooler_host
 
     host = pooler_host(HOST) if pooled else HOST
     conn = info(role=role, password=password, database=database)

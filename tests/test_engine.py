@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-import providers
-from sync.connect import connection_string
-from sync.errors import ApiError, ConfigError
-from sync.neon import RETRY
-from sync.plan import Action
-from sync.run import open_run
+from neon_sync import providers
+from neon_sync.commands.url import connection_string
+from neon_sync.engine.plan import Action
+from neon_sync.engine.run import open_run
+from neon_sync.errors import ApiError, ConfigError
+from neon_sync.neon.client import RETRY
 from tests.conftest import NEON_KEY, SeededNeon
 
 HEAD = """\
@@ -159,7 +159,7 @@ def test_a_provider_that_is_not_installed_fails_only_its_target(
     neon_transport: httpx.MockTransport,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setitem(providers.REGISTRY, "netlify", "providers.netlify_not_here")
+    monkeypatch.setitem(providers.REGISTRY, "netlify", "neon_sync.providers.netlify_not_here")
     config = write_config(
         HEAD.replace(
             "  broken:\n    provider: dotenv\n    path: missing-folder/.env\n",

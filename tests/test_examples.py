@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.server import serve
-from sync.emulator.vercel import VercelEmulator
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.server import serve
+from neon_sync.emulators.vercel import VercelEmulator
 from tests.conftest import NEON_KEY, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 from tests.workflow_runner import EXAMPLES, OUR_ACTION, SKIPPED_ACTIONS, JobRun, Runner, load

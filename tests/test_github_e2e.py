@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.server import serve
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.server import serve
 from tests.conftest import NEON_KEY, Result, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from nacl.public import PublicKey, SealedBox
 
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.server import serve
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.server import serve
 from tests.openapi_check import SPECS, check_request, check_response, openapi
 
 TOKEN = "ghp_test"

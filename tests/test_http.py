@@ -3,8 +3,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sync.errors import ApiError, ConfigError
-from sync.http import call, check_base_url, make_client
+from neon_sync.errors import ApiError, ConfigError
+from neon_sync.http import call, check_base_url, make_client
 
 
 def client_for(
@@ -81,7 +81,7 @@ def test_plain_http_only_for_loopback() -> None:
 
 
 def test_scrub_masks_in_one_pass_so_overlapping_secrets_do_not_mangle_output() -> None:
-    from sync.secret import remember, scrub
+    from neon_sync.secret import remember, scrub
 
     remember("hunter2-long-password")
     remember("** *")  # a value that a mask followed by a space and a mask would contain

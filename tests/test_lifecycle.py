@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-import sync.run
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.neon_json import busy_branches
-from sync.emulator.server import serve
-from sync.emulator.vercel import VercelEmulator
-from sync.lifecycle import create_branch, expires_at
-from sync.neon import RETRY
+from neon_sync.commands.branch import create_branch, expires_at
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.neon_json import busy_branches
+from neon_sync.emulators.server import serve
+from neon_sync.emulators.vercel import VercelEmulator
+from neon_sync.engine import run as engine_run
+from neon_sync.neon.client import RETRY
 from tests.conftest import NEON_KEY, Result, SeededNeon, Served, Violations
 from tests.test_github_emulator import spec_checked
 
@@ -69,12 +69,12 @@ class Sleeper:
 def sleeper(monkeypatch: pytest.MonkeyPatch) -> Sleeper:
     """Operation waits and retries without real sleeping: the CLI's runs get this sleep."""
     fake = Sleeper()
-    real = sync.run.open_run
+    real = engine_run.open_run
 
     def fast(config_path: str | None, env: Any = None, **kwargs: Any) -> Any:
         return real(config_path, env, **{**kwargs, "sleep": fake})
 
-    monkeypatch.setattr(sync.run, "open_run", fast)
+    monkeypatch.setattr(engine_run, "open_run", fast)
     return fake
 
 
@@ -318,7 +318,7 @@ def test_create_reuses_a_branch_made_by_someone_else_meanwhile(
 
     env = {"NEON_API_HOST": "https://neon.test/api/v2", "NEON_API_KEY": NEON_KEY}
     transport = httpx.MockTransport(racing)
-    with sync.run.open_run(str(config), env, transport=transport, sleep=lambda _: None) as run:
+    with engine_run.open_run(str(config), env, transport=transport, sleep=lambda _: None) as run:
         created = create_branch(run, NAME, parent=None, expires_in=None, sync=False)
     assert (created.branch.id, created.new, created.outcome) == (made[0], False, None)
     assert neon_requests(neon, "POST", "/branches") == [409]

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from sync.emulator.neon import NeonEmulator
-from sync.emulator.server import serve
-from sync.errors import ApiError, ConfigError
-from sync.neon import RETRY, NeonClient
-from sync.secret import scrub
+from neon_sync.emulators.neon import NeonEmulator
+from neon_sync.emulators.server import serve
+from neon_sync.errors import ApiError, ConfigError
+from neon_sync.neon.client import RETRY, NeonClient
+from neon_sync.secret import scrub
 from tests.openapi_check import SPECS, validating
 
 SPEC = SPECS / "neon-api-v2.yaml"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.emulator.neon import NeonEmulator
+from neon_sync.emulators.neon import NeonEmulator
 from tests.openapi_check import SPECS, validating
 
 SPEC = SPECS / "neon-api-v2.yaml"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from providers.base import Current, Desired, Scope
-from sync.plan import Action, Entry, diff
-from sync.secret import Secret
-from sync.state import Record, State
+from neon_sync.engine.plan import Action, Entry, diff
+from neon_sync.engine.state import Record, State
+from neon_sync.providers.base import Current, Desired, Scope
+from neon_sync.secret import Secret
 
 SCOPE = Scope("repo", "repo:acme/shop", {"repository": "acme/shop"})
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.errors import ConfigError
-from sync.rules import Matcher, check_template, fields_of
+from neon_sync.config.rules import Matcher, check_template, fields_of
+from neon_sync.errors import ConfigError
 
 
 def matcher(pattern: str | None, default: bool = False) -> Matcher:

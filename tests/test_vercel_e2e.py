@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.emulator.server import serve
-from sync.emulator.vercel import VercelEmulator
+from neon_sync.emulators.server import serve
+from neon_sync.emulators.vercel import VercelEmulator
 from tests.conftest import NEON_KEY, Result, SeededNeon, Served
 
 VERCEL_TOKEN = "vt_e2e_token_4567"

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sync.emulator.server import serve
-from sync.emulator.vercel import VercelEmulator
+from neon_sync.emulators.server import serve
+from neon_sync.emulators.vercel import VercelEmulator
 
 TOKEN = "vt_test"
 

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from dotenv import dotenv_values
 
-from sync.emulator.base import Logged
-from sync.errors import ConfigError
-from sync.neon import NeonClient
-from sync.run import Run, open_run
-from sync.watch import MAX_BACKOFF, backoff, watch
+from neon_sync.commands.watch import MAX_BACKOFF, backoff, watch
+from neon_sync.emulators.base import Logged
+from neon_sync.engine.run import Run, open_run
+from neon_sync.errors import ConfigError
+from neon_sync.neon.client import NeonClient
 from tests.conftest import NEON_KEY, SeededNeon, python
 
 CONFIG = """\
@@ -406,7 +406,7 @@ def test_cli_watch_exits_0_on_sigterm_and_prints_no_secret(
         k: v for k, v in os.environ.items() if not k.startswith(("NEON_", "GITHUB_", "VERCEL_"))
     }
     proc = subprocess.Popen(
-        [python(), "-m", "sync", "watch", "--interval", "1s"],
+        [python(), "-m", "neon_sync", "watch", "--interval", "1s"],
         cwd=tmp_path,
         env={**clean, **neon_env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from dotenv import dotenv_values
 
-import providers
-from providers.base import Context, Desired, Provider, Scope, Write
-from sync.emulator.github import GitHubEmulator
-from sync.emulator.vercel import VercelEmulator
-from sync.secret import Secret
+from neon_sync import providers
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.emulators.vercel import VercelEmulator
+from neon_sync.providers.base import Context, Desired, Provider, Scope, Write
+from neon_sync.secret import Secret
 
 
 @dataclass
@@ -143,7 +143,7 @@ def test_read_apply_read(harness: Harness) -> None:
 
 
 def test_a_name_the_service_refuses_is_a_config_error(harness: Harness) -> None:
-    from sync.errors import ConfigError
+    from neon_sync.errors import ConfigError
 
     scope = harness.provider.scope("t", harness.options)
     with pytest.raises(ConfigError):

@@ -14,11 +14,11 @@ from dotenv import dotenv_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers import dotenv as provider_module
-from providers.base import Context, Current, Desired, Scope, Write
-from providers.dotenv import DotenvProvider, create
-from sync.errors import ConfigError, ProviderError
-from sync.secret import Secret
+from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.providers import dotenv as provider_module
+from neon_sync.providers.base import Context, Current, Desired, Scope, Write
+from neon_sync.providers.dotenv import DotenvProvider, create
+from neon_sync.secret import Secret
 
 BASH = shutil.which("bash")
 

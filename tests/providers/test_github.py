@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from providers import github as module
-from providers.base import Context, Current, Desired, Scope, Write
-from providers.github import GitHubProvider, state_store
-from providers.github_state import VariableStateStore
-from sync.emulator.github import GitHubEmulator
-from sync.errors import ApiError, ConfigError, ProviderError, StateError
-from sync.secret import Secret
+from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.errors import ApiError, ConfigError, ProviderError, StateError
+from neon_sync.providers.base import Context, Current, Desired, Scope, Write
+from neon_sync.providers.github import provider as module
+from neon_sync.providers.github.provider import GitHubProvider, state_store
+from neon_sync.providers.github.state import VariableStateStore
+from neon_sync.secret import Secret
 from tests.test_github_emulator import spec_checked
 
 TOKEN = "ghp_test"

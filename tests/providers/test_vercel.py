@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.base import Context, Current, Desired, Scope, Write
-from providers.vercel import VercelProvider, create
-from sync.emulator.vercel import VercelEmulator
-from sync.errors import ApiError, ConfigError, NeonSyncError, ProviderError
-from sync.secret import Secret, remember
+from neon_sync.emulators.vercel import VercelEmulator
+from neon_sync.errors import ApiError, ConfigError, NeonSyncError, ProviderError
+from neon_sync.providers.base import Context, Current, Desired, Scope, Write
+from neon_sync.providers.vercel.provider import VercelProvider, create
+from neon_sync.secret import Secret, remember
 
 TOKEN = "vt_test_token_123"
 PASSWORD = "npg_S3cretPassw0rd"

@@ -1,0 +1,198 @@
+"""Vercel project environment variables, per environment and per preview Git branch.
+
+Target options: project (name or prj_ id), team (else VERCEL_TEAM_ID / VERCEL_ORG_ID),
+environment (production | preview | development, or a list), git_branch (preview only),
+sensitive, redeploy, type. Token VERCEL_TOKEN; API base VERCEL_API_URL.
+
+Every variable written carries a comment naming the Neon branch it came from, so `--prune`
+finds a deleted branch's variables without local state. What was done beyond plain writes
+(splitting a multi-environment variable, redeploying) is logged on the `neon_sync.vercel`
+logger and kept in `VercelProvider.notes`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from neon_sync.errors import ApiError, ProviderError
+from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.vercel import layout
+from neon_sync.providers.vercel.api import Env, VercelApi
+from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
+from neon_sync.secret import scrub
+
+__all__ = ["OPTIONS", "VercelProvider", "create"]
+log = logging.getLogger("neon_sync.vercel")
+
+
+def create(context: Context) -> VercelProvider:
+    return VercelProvider(context)
+
+
+class VercelProvider:
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._api: VercelApi | None = None  # made on first use: `validate` needs no token
+        self._envs: dict[tuple[str | None, str], list[Env]] = {}  # last listing per project
+        self._locks: dict[tuple[str | None, str], threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+        self.notes: list[str] = []
+
+    @property
+    def api(self) -> VercelApi:
+        with self._guard:
+            if self._api is None:
+                self._api = VercelApi(
+                    self._context.env, self._context.transport, self._context.sleep
+                )
+            return self._api
+
+    def scope(self, target: str, options: Options) -> Scope:
+        spec = parse(options, self._context.env)
+        return Scope(target, spec.id, spec.options())
+
+    def check_key(self, scope: Scope, desired: Desired) -> None:
+        check_key(self._spec(scope), desired)
+
+    def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
+        out: dict[Scope, Mapping[str, Current]] = {scope: {} for scope in scopes}
+        groups: dict[tuple[str | None, str], list[Scope]] = defaultdict(list)
+        for scope in scopes:
+            groups[self._spec(scope).project_key].append(scope)
+        for project_key, group in groups.items():
+            specs = [self._spec(scope) for scope in group]
+            envs = self.api.list_envs(specs[0])  # one call serves every scope of the project
+            with self._lock(project_key):
+                self._envs[project_key] = envs
+            for scope, spec in zip(group, specs, strict=True):
+                out[scope] = layout.current(envs, spec)
+            strays = layout.stray(envs, specs)
+            for targets, branch in sorted(strays, key=lambda k: (k[0], k[1] or "")):
+                found = strays[(targets, branch)]
+                options: dict[str, Any] = {
+                    "project": specs[0].project,
+                    "environment": list(targets),
+                }
+                if specs[0].team:
+                    options["team"] = specs[0].team
+                if branch:
+                    options["git_branch"] = branch
+                extra = self.scope(group[0].target, options)
+                out[extra] = layout.current(found, self._spec(extra))
+        return out
+
+    def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
+        spec = self._spec(scope)
+        done: dict[str, str | None] = {}
+        with self._lock(spec.project_key):
+            try:
+                self._apply(spec, writes, done)
+            except ApiError as exc:
+                raise ProviderError(f"{spec.label}: {exc}", done) from None
+            # A deployment learns new values only when redeployed; values merely deleted (a
+            # closed pull request's preview) are no reason to build it again.
+            written = [w for w in writes if w.action != "delete" and w.key in done]
+            if written and spec.redeploy:
+                try:
+                    self._redeploy(spec)
+                except ApiError as exc:
+                    raise ProviderError(
+                        f"{spec.label}: variables written, but {exc}", done
+                    ) from None
+        return done
+
+    def created_scopes(self) -> frozenset[str]:
+        return frozenset()  # a project's environments are Vercel's, not ours
+
+    def remove_scope(self, scope: Scope) -> bool:
+        return False
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+
+    # -- apply ---------------------------------------------------------------------------
+
+    def _apply(self, spec: Spec, writes: Sequence[Write], done: dict[str, str | None]) -> None:
+        envs = self._envs.get(spec.project_key)
+        if envs is None:
+            envs = self._envs[spec.project_key] = self.api.list_envs(spec)
+        steps = layout.Steps()
+        deleted: list[str] = []
+        for write in writes:
+            parts = layout.overlapping(envs, write.key, spec)
+            if write.action == "delete" or write.desired is None:
+                layout.clear(steps, parts, spec, "removed it")
+                deleted.append(write.key)
+                continue
+            kind = spec.var_type(write.desired)
+            if not layout.in_place(parts, spec, kind):
+                layout.clear(steps, parts, spec, f"wrote a separate {kind} one")
+            value = write.desired.value.reveal()
+            steps.items.append(layout.new_item(spec, write.key, value, kind, write.desired.branch))
+        for note in steps.notes:
+            self._note(note)
+        # Narrow and delete first: a create that still overlaps would be an ENV_CONFLICT.
+        for env, left in steps.edits:
+            changed = self.api.edit(spec, env["id"], env["key"], {"target": left})
+            envs[envs.index(env)] = changed
+        if steps.deletes:
+            ids = [env["id"] for env in steps.deletes]
+            self.api.delete(spec, ids, [env["key"] for env in steps.deletes])
+            envs[:] = [env for env in envs if env["id"] not in ids]
+        done.update(dict.fromkeys(deleted))
+        if steps.items:
+            created, failed = self.api.upsert(spec, steps.items)
+            for env in created:
+                self._remember(envs, env)
+                done[env["key"]] = str(env.get("updatedAt"))
+            if failed:
+                raise ProviderError(f"{spec.label}: {_failures(failed)}", done)
+
+    def _redeploy(self, spec: Spec) -> None:
+        for target in spec.targets:
+            if target == "development":
+                continue  # development values are pulled by `vercel env pull`, not deployed
+            result = self.api.redeploy_latest(spec, target)
+            if result is None:
+                self._note(f"no {target} deployment of {spec.label} to redeploy yet")
+            else:
+                self._note(f"redeployed {target} of {spec.label}: {result[0]} -> {result[1]}")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _spec(self, scope: Scope) -> Spec:
+        return parse(scope.options, self._context.env)
+
+    def _lock(self, project_key: tuple[str | None, str]) -> threading.Lock:
+        with self._guard:
+            return self._locks[project_key]
+
+    def _note(self, text: str) -> None:
+        text = scrub(text)
+        self.notes.append(text)
+        log.warning("%s", text)
+
+    @staticmethod
+    def _remember(envs: list[Env], env: Env) -> None:
+        for index, known in enumerate(envs):
+            if known.get("id") == env.get("id"):
+                envs[index] = env
+                return
+        envs.append(env)
+
+
+def _failures(failed: Sequence[Mapping[str, Any]]) -> str:
+    texts = []
+    for item in failed:
+        error = item.get("error") or {}
+        where = "+".join(error.get("target") or [])
+        branch = f"@{error['gitBranch']}" if error.get("gitBranch") else ""
+        texts.append(
+            f"{error.get('key')} ({where}{branch}): {error.get('message')} ({error.get('code')})"
+        )
+    return scrub("Vercel refused " + "; ".join(texts))

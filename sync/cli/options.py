@@ -1,0 +1,46 @@
+"""What the CLI's modules share: the common options and the one error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config", "-c", help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)"
+    ),
+]
+BranchOpt = Annotated[
+    list[str] | None,
+    typer.Option("--branch", "-b", help="Only these Neon branches (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+PruneOpt = Annotated[
+    bool, typer.Option("--prune", help="Delete what neon-sync wrote for branches that are gone.")
+]
+
+
+def handled(command: F) -> F:
+    """Map neon-sync's errors to a one-line message and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from neon_sync.errors import NeonSyncError
+        from neon_sync.render import console as output
+
+        try:
+            return command(*args, **kwargs)
+        except NeonSyncError as exc:
+            output.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            output.error("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,153 @@
+"""Preview branches and password rotation, one step each: `branch create`, `branch delete`
+and `rotate`. Each finishes its Neon write (operations included) before touching a target,
+so no target ever holds a value Neon does not serve yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from neon_sync.engine.apply import Outcome
+from neon_sync.engine.run import Run
+from neon_sync.errors import ApiError, ConfigError, ProviderError
+from neon_sync.neon.client import Branch
+
+
+@dataclass(frozen=True)
+class Created:
+    branch: Branch
+    new: bool  # False: a branch of that name existed and was reused
+    outcome: Outcome | None  # None without sync
+
+
+def create_branch(
+    run: Run,
+    name: str,
+    *,
+    parent: str | None,
+    expires_in: float | None,
+    sync: bool,
+) -> Created:
+    """Get or create branch `name`, then (with `sync`) write its values to every target whose
+    rules match it. An existing branch is reused as it is: its parent, expiry and computes
+    are left alone (a branch without a read_write compute shows up as a target error)."""
+    if not name.strip():
+        raise ConfigError("the branch name is empty")
+    if expires_in is not None and expires_in <= 0:
+        raise ConfigError(f"--expires-in must be positive, not {expires_in:g} seconds")
+    branch, new = _get_or_create(run, name, parent, expires_in)
+    outcome = run.sync(branches=[branch.name]) if sync else None
+    return Created(branch, new, outcome)
+
+
+def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
+    """With `sync`, remove what neon-sync wrote for branch `name` (name or id) from every
+    target, then delete the branch in Neon. Refuses the default branch, protected branches
+    and branches with children before writing anything. A branch already gone is fine: its
+    leftovers in targets are still pruned."""
+    branches = run.neon.branches()
+    branch = find_branch(branches, name)
+    if branch is not None:
+        _check_deletable(run, branch, branches)
+    label = branch.name if branch else name
+    outcome = None
+    if sync:
+        outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}))
+        if outcome.errors:
+            # Deleting now would leave values nobody prunes for a branch that no longer
+            # exists; keeping it lets a re-run finish the job.
+            failed = "; ".join(f"{target}: {why}" for target, why in sorted(outcome.errors.items()))
+            raise ProviderError(
+                f"branch {label!r} was not deleted in Neon, because removing its values failed "
+                f"({failed}); fix that and run `neon-sync branch delete {label}` again"
+            )
+    if branch is not None:
+        run.neon.delete_branch(branch.id)
+    return outcome
+
+
+def rotate(run: Run, branch: str, *, role: str | None) -> Outcome:
+    """Reset the role's password on `branch` (name or id), wait until Neon uses it, then
+    write it to every target that holds a value for that branch. The new password comes
+    from the reset's answer (the client caches it): no reveal, no window of a stale read."""
+    found = find_branch(run.neon.branches(), branch)
+    if found is None:
+        raise ConfigError(_missing(run, branch))
+    role_name = role or run.config.neon.role
+    # Check first: a typo is a usage error, caught before anything is written.
+    roles = [r.name for r in run.neon.roles(found.id)]
+    if role_name not in roles:
+        raise ConfigError(
+            f"branch {found.name!r} has no role {role_name!r}; its roles: {', '.join(roles)}"
+        )
+    # Returns once the reset's operations finished: the new password works from here on.
+    run.neon.reset_password(found.id, role_name)
+    return run.sync(branches=[found.name])
+
+
+def find_branch(branches: Sequence[Branch], ref: str) -> Branch | None:
+    """A branch by name (what people type), else by id."""
+    by_name = next((b for b in branches if b.name == ref), None)
+    return by_name or next((b for b in branches if b.id == ref), None)
+
+
+def expires_at(seconds: float, now: datetime | None = None) -> str:
+    """RFC 3339 with second precision, as Neon's `expires_at` wants it."""
+    moment = (now or datetime.now(UTC)) + timedelta(seconds=seconds)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _get_or_create(
+    run: Run, name: str, parent: str | None, expires_in: float | None
+) -> tuple[Branch, bool]:
+    neon = run.neon
+    branches = neon.branches()
+    existing = next((b for b in branches if b.name == name), None)
+    if existing is not None:
+        return existing, False
+    parent_id = None
+    if parent is not None:
+        source = find_branch(branches, parent)
+        if source is None:
+            raise ConfigError("parent " + _missing(run, parent))
+        parent_id = source.id
+    when = expires_at(expires_in) if expires_in is not None else None
+    try:
+        return neon.create_branch(name, parent_id=parent_id, expires_at=when), True
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        # Created by someone else between our listing and our request (two CI jobs for one
+        # pull request): that branch is the one we wanted.
+        neon.invalidate()
+        raced = next((b for b in neon.branches() if b.name == name), None)
+        if raced is None:
+            raise
+        return raced, False
+
+
+def _check_deletable(run: Run, branch: Branch, branches: Sequence[Branch]) -> None:
+    if branch.default:
+        raise ConfigError(
+            f"branch {branch.name!r} is the default branch of project {run.neon.project_id}; "
+            "neon-sync never deletes it"
+        )
+    if branch.protected:
+        raise ConfigError(
+            f"branch {branch.name!r} is protected; neon-sync does not delete protected "
+            "branches (unprotect it in the Neon console first if you mean it)"
+        )
+    # Neon refuses these too, but only after the targets would have been pruned.
+    children = sorted(b.name for b in branches if b.parent_id == branch.id)
+    if children:
+        raise ConfigError(
+            f"branch {branch.name!r} has child branches ({', '.join(children)}); delete those first"
+        )
+
+
+def _missing(run: Run, ref: str) -> str:
+    return (
+        f"branch {ref!r} does not exist in Neon project {run.neon.project_id}; "
+        "`neon-sync branches` lists them"
+    )

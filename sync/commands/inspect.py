@@ -1,0 +1,75 @@
+"""`neon-sync branches` and `neon-sync validate`: looking at a config without syncing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from neon_sync.config import model as config_mod
+from neon_sync.config.model import Config
+from neon_sync.engine.desired import Providers, expand_options
+from neon_sync.engine.run import neon_client, read_config
+from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.providers.base import Context, Desired
+from neon_sync.secret import Secret
+
+
+@dataclass(frozen=True)
+class BranchRow:
+    name: str
+    id: str
+    default: bool
+    rules: tuple[str, ...]  # where each matching rule is (file:line:col)
+    targets: tuple[str, ...]
+
+
+def _load(path: str | None) -> Config:
+    config, _env = read_config(config_mod.find(path, os.environ, Path.cwd()), None)
+    return config
+
+
+def branch_matches(path: str | None) -> list[BranchRow]:
+    config = _load(path)
+    with neon_client(config.neon, os.environ) as neon:
+        found = neon.branches()
+    rows = []
+    for branch in sorted(found, key=lambda b: (not b.default, b.name)):
+        rules = [
+            r for r in config.rules if r.matcher.match(branch.name, branch.default) is not None
+        ]
+        targets = sorted({item.target for rule in rules for item in rule.items})
+        rows.append(
+            BranchRow(
+                branch.name,
+                branch.id,
+                branch.default,
+                tuple(r.where for r in rules),
+                tuple(targets),
+            )
+        )
+    return rows
+
+
+def validate_config(path: str | None) -> tuple[Path, int]:
+    """Load the config and put every sync item through its provider's checks, with each
+    placeholder standing for itself. No API is called; no token is needed."""
+    config = _load(path)
+    made = Providers(Context(env=dict(os.environ), base_dir=config.base_dir))
+    for rule in config.rules:
+        names = {"branch": "branch", "branch_id": "br-branch-id"}
+        names.update({capture: capture for capture in rule.matcher.captures})
+        for item in rule.items:
+            target = config.targets[item.target]
+            try:
+                provider = made.get(target.provider)
+            except ProviderError:
+                continue  # not installed here: a run reports it for this target
+            try:
+                scope = provider.scope(item.target, expand_options(item.options, names))
+                for var in item.vars:
+                    provider.check_key(scope, Desired(var.name, Secret("x"), var.secret, "branch"))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), None if exc.where else item.where) from None
+    made.close()
+    return config.path, len(config.rules)

@@ -1,0 +1,324 @@
+"""An in-memory Vercel API: projects, teams, project env vars and deployments.
+
+Answers as api.vercel.com does for the calls neon-sync makes (see
+/work/shared/specs/vercel-env-api.md): `{"error": {"code", "message"}}` bodies, team projects
+reachable only with their `teamId` (or `slug`), env var rules (gitBranch only with the preview
+target alone, sensitive never readable and never for development, ENV_ALREADY_EXISTS on a
+create without upsert, ENV_CONFLICT on an upsert whose target set differs), batch create with
+`created`/`failed`, and deployments that can be redeployed.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from neon_sync.emulators.base import Emulator, json_response
+from neon_sync.emulators.vercel_rules import (
+    Refused,
+    conflict_message,
+    exists_message,
+    overlaps,
+    parse_json,
+    render,
+    validate,
+)
+
+_CODES = {400: "bad_request", 401: "forbidden", 403: "forbidden", 404: "not_found"}
+_P = r"/projects/(?P<project>[^/]+)"
+
+
+@dataclass
+class Project:
+    id: str
+    name: str
+    team: str | None
+    envs: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+
+
+class VercelEmulator(Emulator):
+    def __init__(self, token: str = "vt_test", seed: int = 0) -> None:  # noqa: S107
+        super().__init__()
+        self.tokens = {token}
+        self.teams: dict[str, str] = {}  # team id -> slug
+        self.member_of: set[str] = set()  # teams the tokens may act for
+        self.projects: dict[str, Project] = {}
+        self._random = random.Random(seed)
+        self._clock = 0
+        for method, pattern, handler in [
+            ("GET", r"/v9" + _P, self._get_project),
+            ("GET", r"/v10" + _P + r"/env", self._list_env),
+            ("GET", r"/v1" + _P + r"/env/(?P<env_id>[^/]+)", self._get_env),
+            ("POST", r"/v10" + _P + r"/env", self._create_env),
+            ("PATCH", r"/v9" + _P + r"/env/(?P<env_id>[^/]+)", self._edit_env),
+            ("DELETE", r"/v9" + _P + r"/env/(?P<env_id>[^/]+)", self._delete_env),
+            ("DELETE", r"/v1" + _P + r"/env", self._batch_delete_env),
+            ("GET", r"/v6/deployments", self._list_deployments),
+            ("POST", r"/v13/deployments", self._redeploy),
+        ]:
+            self.route(method, pattern, self._guarded(handler))
+
+    # -- builder API -------------------------------------------------------------------
+
+    def add_team(self, team_id: str, slug: str | None = None, member: bool = True) -> str:
+        self.teams[team_id] = slug or team_id.removeprefix("team_")
+        if member:
+            self.member_of.add(team_id)
+        return team_id
+
+    def add_project(self, name: str, team: str | None = None) -> str:
+        """Create a project (in `team`, a team id, when given); return its prj_ id."""
+        if team is not None and team not in self.teams:
+            self.add_team(team)
+        project = Project(self._id("prj_", 28), name, team)
+        self.projects[project.id] = project
+        return project.id
+
+    def add_env(
+        self,
+        project: str,
+        key: str,
+        value: str,
+        target: list[str] | str,
+        *,
+        type: str = "encrypted",
+        git_branch: str | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """Seed a variable as if made in the dashboard (e.g. one for preview+development)."""
+        targets = [target] if isinstance(target, str) else list(target)
+        item: dict[str, Any] = {"key": key, "value": value, "type": type, "target": targets}
+        item["comment"] = comment
+        if git_branch:
+            item["gitBranch"] = git_branch
+        record = self._store(self._project_named(project), validate(item), upsert=False)
+        return str(record["id"])
+
+    def add_deployment(self, project: str, target: str | None = None, branch: str = "main") -> str:
+        """A deployment of `project` (target "production", or None for a preview)."""
+        proj = self._project_named(project)
+        uid = self._id("dpl_", 28)
+        now = self._now()
+        proj.deployments.insert(0, {
+            "uid": uid, "name": proj.name, "url": f"{proj.name}-{uid[4:13].lower()}.vercel.app",
+            "created": now, "createdAt": now, "state": "READY", "readyState": "READY",
+            "target": target, "projectId": proj.id, "source": "git",
+            "meta": {"githubCommitRef": branch},
+        })  # fmt: skip
+        return uid
+
+    def envs(self, project: str) -> list[dict[str, Any]]:
+        """Copies of a project's variables, values in clear, for assertions."""
+        return [dict(record) for record in self._project_named(project).envs]
+
+    def rate_limit(self, times: int = 1, reset_in: float = 2.0, path: str | None = None) -> None:
+        """Answer the next `times` requests with 429 rate_limited, reset `reset_in` s from now."""
+        reset_ms = int((time.time() + reset_in) * 1000)
+        limit = {"remaining": 0, "reset": reset_ms // 1000, "resetMs": reset_ms, "total": 100}
+        body = {"error": {"code": "rate_limited", "message": "Rate limit exceeded", "limit": limit}}
+        headers = {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"}
+        headers["x-ratelimit-reset"] = str(limit["reset"])
+        self.inject(429, times=times, path=path, headers=headers, body=body)
+
+    # -- the service's shape -----------------------------------------------------------
+
+    def error(self, status: int, message: str, **extra: Any) -> httpx.Response:
+        code = _CODES.get(status, "rate_limited" if status == 429 else "internal_server_error")
+        return json_response(status, {"error": {"code": code, "message": message, **extra}})
+
+    def authorize(self, request: httpx.Request) -> httpx.Response | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return self.error(
+                403, "The request is missing an authentication token", missingToken=True
+            )
+        if token not in self.tokens:
+            return self.error(403, "Not authorized", invalidToken=True)
+        return None
+
+    def _guarded(self, handler: Any) -> Any:
+        def run(request: httpx.Request, **params: str) -> httpx.Response:
+            try:
+                response: httpx.Response = handler(request, **params)
+            except Refused as refused:
+                return json_response(refused.status, refused.body())
+            return response
+
+        return run
+
+    def _project(self, request: httpx.Request, id_or_name: str) -> Project:
+        params = request.url.params
+        team = params.get("teamId")
+        if team is None and params.get("slug"):
+            team = next((t for t, s in self.teams.items() if s == params["slug"]), "?")
+        if team is not None and team not in self.member_of:
+            raise Refused(403, "forbidden", "You don't have permission to access this team")
+        for project in self.projects.values():
+            if id_or_name in (project.id, project.name) and project.team == team:
+                return project
+        raise Refused(404, "not_found", "Project not found")
+
+    def _project_named(self, id_or_name: str) -> Project:
+        for project in self.projects.values():
+            if id_or_name in (project.id, project.name):
+                return project
+        raise KeyError(id_or_name)
+
+    # -- handlers ----------------------------------------------------------------------
+
+    def _get_project(self, request: httpx.Request, project: str) -> httpx.Response:
+        proj = self._project(request, project)
+        body = {"id": proj.id, "name": proj.name, "accountId": proj.team or "user_emulated"}
+        return json_response(200, body)
+
+    def _list_env(self, request: httpx.Request, project: str) -> httpx.Response:
+        proj = self._project(request, project)
+        decrypt = request.url.params.get("decrypt") == "true"
+        branch = request.url.params.get("gitBranch")
+        envs = [
+            render(record, decrypt)
+            for record in proj.envs
+            if branch is None or record.get("gitBranch") in (None, branch)
+        ]
+        return json_response(
+            200, {"envs": envs, "pagination": {"count": len(envs), "next": None, "prev": None}}
+        )
+
+    def _get_env(self, request: httpx.Request, project: str, env_id: str) -> httpx.Response:
+        return json_response(200, render(self._env(request, project, env_id), decrypt=True))
+
+    def _create_env(self, request: httpx.Request, project: str) -> httpx.Response:
+        proj = self._project(request, project)
+        body = parse_json(request)
+        single = isinstance(body, dict)
+        items = [body] if single else body
+        if not isinstance(items, list) or not items:
+            raise Refused(400, "bad_request", "Invalid request: body must be an object or array")
+        checked = [validate(item) for item in items]  # a malformed item refuses the whole batch
+        upsert = request.url.params.get("upsert") == "true"
+        created: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for item in checked:
+            try:
+                created.append(render(self._store(proj, item, upsert), decrypt=False))
+            except Refused as refused:
+                if single:
+                    raise
+                where = {"key": item["key"], "target": item["target"]}
+                if item.get("gitBranch"):
+                    where["gitBranch"] = item["gitBranch"]
+                failed.append(refused.body(**where))
+        if not created:
+            none = Refused(400, "bad_request", "No environment variables were created")
+            return json_response(400, none.body(failed=failed))
+        return json_response(201, {"created": created[0] if single else created, "failed": failed})
+
+    def _edit_env(self, request: httpx.Request, project: str, env_id: str) -> httpx.Response:
+        record = self._env(request, project, env_id)
+        proj = self._project(request, project)
+        body = parse_json(request)
+        if not isinstance(body, dict):
+            raise Refused(400, "bad_request", "Invalid request: body must be an object")
+        merged = validate({**record, **body})
+        if merged["type"] != record["type"]:
+            raise Refused(400, "bad_request", "The type of an environment variable cannot change")
+        if any(overlaps(other, merged) for other in proj.envs if other is not record):
+            raise Refused(400, "ENV_CONFLICT", exists_message(merged))
+        record.update({k: v for k, v in merged.items() if v is not None})
+        if not merged.get("gitBranch"):
+            record.pop("gitBranch", None)
+        record["updatedAt"] = self._now()
+        return json_response(200, render(record, decrypt=False))
+
+    def _delete_env(self, request: httpx.Request, project: str, env_id: str) -> httpx.Response:
+        record = self._env(request, project, env_id)
+        self._project(request, project).envs.remove(record)
+        return json_response(200, render(record, decrypt=False))
+
+    def _batch_delete_env(self, request: httpx.Request, project: str) -> httpx.Response:
+        proj = self._project(request, project)
+        body = parse_json(request)
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            raise Refused(400, "bad_request", "Invalid request: `ids` must be a non-empty array")
+        gone = [record for record in proj.envs if record["id"] in ids]
+        for record in gone:
+            proj.envs.remove(record)
+        return json_response(200, {"deleted": len(gone), "ids": [r["id"] for r in gone]})
+
+    def _list_deployments(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        found = self._project(request, params.get("projectId", ""))
+        target = params.get("target")
+        branch = params.get("branch")
+        limit = int(params.get("limit", "20"))
+        chosen = [
+            dep
+            for dep in found.deployments
+            if (target is None or (dep["target"] or "preview") == target)
+            and (branch is None or dep["meta"].get("githubCommitRef") == branch)
+        ][:limit]
+        page = {"count": len(chosen), "next": None, "prev": None}
+        return json_response(200, {"deployments": chosen, "pagination": page})
+
+    def _redeploy(self, request: httpx.Request) -> httpx.Response:
+        body = parse_json(request)
+        if not isinstance(body, dict) or not body.get("name"):
+            raise Refused(400, "bad_request", "Invalid request: missing required property `name`")
+        proj = self._project(request, str(body["name"]))
+        source = next((d for d in proj.deployments if d["uid"] == body.get("deploymentId")), None)
+        if source is None:
+            raise Refused(404, "not_found", "Deployment not found")
+        uid = self.add_deployment(
+            proj.id, body.get("target"), source["meta"].get("githubCommitRef", "main")
+        )
+        new = proj.deployments[0]
+        new.update(readyState="QUEUED", state="QUEUED", source="redeploy")
+        new["meta"] = {**source["meta"], "action": "redeploy"}
+        return json_response(200, {**new, "id": uid})
+
+    # -- env var rules -----------------------------------------------------------------
+
+    def _env(self, request: httpx.Request, project: str, env_id: str) -> dict[str, Any]:
+        for record in self._project(request, project).envs:
+            if record["id"] == env_id:
+                return record
+        raise Refused(404, "not_found", "Environment Variable not found")
+
+    def _store(self, proj: Project, item: dict[str, Any], upsert: bool) -> dict[str, Any]:
+        clashes = [record for record in proj.envs if overlaps(record, item)]
+        if clashes and not upsert:
+            raise Refused(403, "ENV_ALREADY_EXISTS", exists_message(item))
+        if clashes:
+            same = len(clashes) == 1 and sorted(clashes[0]["target"]) == sorted(item["target"])
+            if not same:
+                raise Refused(400, "ENV_CONFLICT", conflict_message(item))
+            record = clashes[0]
+            if record["type"] != item["type"]:
+                raise Refused(
+                    400, "bad_request", "The type of an environment variable cannot change"
+                )
+            record.update(value=item["value"], updatedAt=self._now())
+            if item.get("comment") is not None:
+                record["comment"] = item["comment"]
+            return record
+        now = self._now()
+        record = {"id": self._id("", 16), **{k: v for k, v in item.items() if v is not None}}
+        record.update(createdAt=now, updatedAt=now, configurationId=None, createdBy="emulated")
+        proj.envs.append(record)
+        return record
+
+    def _now(self) -> int:
+        # Milliseconds, strictly increasing so every write gets a new change marker.
+        self._clock = max(self._clock + 1, int(time.time() * 1000))
+        return self._clock
+
+    def _id(self, prefix: str, length: int) -> str:
+        alphabet = string.ascii_letters + string.digits
+        return prefix + "".join(self._random.choice(alphabet) for _ in range(length))

@@ -1,0 +1,245 @@
+"""The public workflows: plan (config + Neon + targets -> changes) and apply (changes ->
+writes + state). The CLI parses options and calls these; tests call them directly."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from neon_sync.config.model import Config
+from neon_sync.engine.desired import Providers, resolve
+from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
+from neon_sync.engine.state import Record, State
+from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
+from neon_sync.neon.client import Branch, NeonClient
+from neon_sync.providers.base import Current, Provider, Scope, Write
+
+MAX_TARGETS_IN_FLIGHT = 4
+T = TypeVar("T")
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    errors: dict[str, str]  # target -> why it could not be planned
+    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
+    live: frozenset[str] = frozenset()
+    prune_only: frozenset[str] | None = None
+
+    @property
+    def pending(self) -> list[Change]:
+        return pending(self.changes)
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    applied: bool
+    errors: dict[str, str]  # target -> failure (planning or applying)
+    done: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what providers did beyond plain writes
+
+
+def select_branches(
+    all_branches: Sequence[Branch], names: Sequence[str], prune: bool
+) -> list[Branch]:
+    if not names:
+        return list(all_branches)
+    by_name = {branch.name: branch for branch in all_branches}
+    missing = [name for name in names if name not in by_name]
+    if missing and not prune:
+        raise ConfigError(
+            f"branch {missing[0]!r} does not exist in Neon project; "
+            "check the name (`neon-sync branches` lists them), or add --prune to clean up after it"
+        )
+    return [by_name[name] for name in names if name in by_name]
+
+
+def make_plan(
+    config: Config,
+    neon: NeonClient,
+    made: Providers,
+    state: State,
+    *,
+    branches: Sequence[str] = (),
+    prune: bool = False,
+    retiring: frozenset[str] = frozenset(),
+) -> Plan:
+    """What sync would do. Reads Neon and every target involved; writes nothing.
+    `retiring` branches are treated as already deleted (`branch delete` prunes them first)."""
+    all_branches = [b for b in neon.branches() if b.name not in retiring]
+    live = frozenset(branch.name for branch in all_branches)
+    selected = select_branches(all_branches, branches, prune)
+    desire = resolve(config, neon, selected, made)
+    errors = dict(desire.errors)
+    entries = [entry for entry in desire.entries if entry.scope.target not in errors]
+    scopes: dict[str, set[Scope]] = defaultdict(set)
+    for entry in entries:
+        scopes[entry.scope.target].add(entry.scope)
+    prune_only = frozenset(branches) if branches else None
+    if prune:
+        for scope, _key, record in state.owned():
+            wanted = prune_only is None or record.branch in prune_only
+            if scope.target in config.targets and record.branch not in live and wanted:
+                scopes[scope.target].add(scope)
+    current: dict[Scope, dict[str, Current]] = {}
+
+    def read(target: str) -> dict[Scope, dict[str, Current]]:
+        provider = made.get(config.targets[target].provider)
+        found = provider.read(sorted(scopes[target]))
+        return {scope: dict(keys) for scope, keys in found.items() if scope.target == target}
+
+    for _target, result in _each(sorted(scopes), read, errors):
+        current.update(result)
+    entries = [entry for entry in entries if entry.scope.target not in errors]
+    changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
+    changes = [change for change in changes if change.target not in errors]
+    return Plan(changes, errors, current, live, prune_only)
+
+
+Progress = Callable[[int, int], None]  # (scopes done, scopes in all)
+Written = list[tuple[Change, str | None]]  # each change made, with its new change marker
+
+
+def apply_plan(
+    plan: Plan, config: Config, made: Providers, state: State, progress: Progress | None = None
+) -> Outcome:
+    """Carry out the pending changes, each target in its own thread, scopes of a target in
+    order. A failing target does not stop the others. Records what was written in `state`."""
+    by_target: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.pending:
+        by_target[change.target].append(change)
+    tick = _Ticker(progress, total=len({change.where for change in plan.pending}))
+    errors = dict(plan.errors)
+    results: Written = []
+
+    def run(target: str) -> tuple[Written, list[str]]:
+        provider = made.get(config.targets[target].provider)
+        return _apply_target(provider, by_target[target], tick)
+
+    for target, (written, failures) in _each(sorted(by_target), run, errors):
+        results += written
+        if failures:
+            errors[target] = "; ".join(failures)
+    for change, marker in results:
+        _record(state, change, marker)
+    _record_noops(plan, state)
+    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.take_notes())
+
+
+class _Ticker:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self._progress, self._total, self._done = progress, total, 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._done += 1
+            if self._progress is not None:
+                self._progress(self._done, self._total)
+
+
+def _apply_target(
+    provider: Provider, changes: list[Change], tick: Callable[[], None]
+) -> tuple[Written, list[str]]:
+    written: Written = []
+    failures = []
+    by_scope: dict[Scope, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_scope[change.where].append(change)
+    for scope, scope_changes in sorted(by_scope.items()):
+        writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
+        markers: Mapping[str, str | None] = {}
+        try:
+            if writes:
+                markers = provider.apply(scope, writes)
+            if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
+                markers = {**markers, SCOPE_KEY: None}
+        except ProviderError as exc:
+            markers = exc.done
+            failures.append(str(exc))
+        except NeonSyncError as exc:
+            failures.append(str(exc))
+        written += [(c, markers[c.key]) for c in scope_changes if c.key in markers]
+        tick()
+    created = provider.created_scopes()
+    for scope, scope_changes in by_scope.items():
+        if scope.id in created:  # remember it, so a prune can remove it with its branch
+            written.append((_created(scope, scope_changes[0].branch), None))
+    return written, failures
+
+
+def _record(state: State, change: Change, marker: str | None) -> None:
+    options = dict(change.where.options)
+    if change.action is Action.DELETE:
+        state.drop(change.where, change.key)
+    elif change.key == SCOPE_KEY:
+        state.put(change.where, SCOPE_KEY, Record("", change.branch, None, options))
+    elif change.desired is not None:
+        value = change.desired.value.reveal()
+        fingerprint = state.fingerprint(change.where, change.key, value)
+        state.put(change.where, change.key, Record(fingerprint, change.branch, marker, options))
+
+
+def _record_noops(plan: Plan, state: State) -> None:
+    """Keys that already held the right value are still neon-sync's: record them so a later
+    --prune can remove them; drop records of pruned keys that are already gone."""
+    for change in plan.changes:
+        if (
+            change.action is Action.NOOP
+            and change.desired
+            and not state.get(change.where, change.key)
+        ):
+            value = change.desired.value.reveal()
+            fingerprint = state.fingerprint(change.where, change.key, value)
+            marker = change.current.updated_at if change.current else None
+            state.put(
+                change.where,
+                change.key,
+                Record(fingerprint, change.desired.branch, marker, dict(change.where.options)),
+            )
+    if plan.prune_only is None and not plan.live:
+        return
+    for scope, key, record in list(state.owned()):
+        gone_branch = record.branch not in plan.live
+        wanted = plan.prune_only is None or record.branch in plan.prune_only
+        absent = scope in plan.current and key not in plan.current[scope]
+        if gone_branch and wanted and absent and key != SCOPE_KEY:
+            state.drop(scope, key)
+
+
+def _created(scope: Scope, branch: str) -> Change:
+    """A scope the provider created while writing (a GitHub environment), as a change."""
+    return Change(
+        scope.target, scope.id, SCOPE_KEY, Action.CREATE, branch, "scope created", "", scope
+    )
+
+
+def _write(change: Change) -> Write:
+    if change.action is Action.DELETE:
+        return Write("delete", change.key, None, change.current)
+    if change.action is Action.CREATE:
+        return Write("create", change.key, change.desired, change.current)
+    return Write("update", change.key, change.desired, change.current)
+
+
+def _each(
+    targets: Iterable[str],
+    work: Callable[[str], T],
+    errors: dict[str, str],
+) -> list[tuple[str, T]]:
+    """Run work(target) for each target with bounded concurrency; a failure goes to errors."""
+    names = [target for target in targets if target not in errors]
+    out: list[tuple[str, T]] = []
+    with ThreadPoolExecutor(max_workers=MAX_TARGETS_IN_FLIGHT) as pool:
+        futures = {name: pool.submit(work, name) for name in names}
+        for name, future in futures.items():
+            try:
+                out.append((name, future.result()))
+            except NeonSyncError as exc:
+                errors[name] = str(exc)
+    return out

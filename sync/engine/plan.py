@@ -1,0 +1,196 @@
+"""The diff: desired state + current state + state records -> a sorted list of Changes.
+Pure: no I/O. A plan is data; output.py renders it, engine.apply_plan carries it out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from neon_sync.engine.state import State
+from neon_sync.providers.base import Current, Desired, Scope
+
+# The key of a record or change about a whole scope: "neon-sync created this scope".
+SCOPE_KEY = "*"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "noop"
+    UNKNOWN = "unknown"  # write-only value with no record of what was written: sync writes it
+
+    @property
+    def writes(self) -> bool:
+        return self is not Action.NOOP
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    target: str
+    scope: str
+    key: str
+    action: Action
+    branch: str
+    reason: str = ""
+    masked: str = field(default="", compare=False)  # what the value looks like, masked
+    where: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
+    desired: Desired | None = field(default=None, compare=False, repr=False)
+    current: Current | None = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "target": self.target,
+            "scope": self.scope,
+            "key": self.key,
+            "action": self.action.value,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One desired key in one scope."""
+
+    scope: Scope
+    desired: Desired
+
+
+def diff(
+    entries: Iterable[Entry],
+    current: Mapping[Scope, Mapping[str, Current]],
+    state: State,
+    *,
+    prune: bool = False,
+    live_branches: frozenset[str] = frozenset(),
+    prune_only: frozenset[str] | None = None,
+) -> list[Change]:
+    """Every desired key becomes create/update/noop/unknown. With prune, keys neon-sync
+    owns (by state record or the provider's own marker) whose branch is not live become
+    delete; `prune_only` narrows that to some branches (a `--branch` run)."""
+    changes: list[Change] = []
+    wanted: set[tuple[str, str, str]] = set()
+    for entry in entries:
+        scope, desired = entry.scope, entry.desired
+        wanted.add((scope.target, scope.id, desired.key))
+        found = current.get(scope, {}).get(desired.key)
+        action, reason = _compare(scope, desired, found, state)
+        changes.append(
+            Change(
+                scope.target,
+                scope.id,
+                desired.key,
+                action,
+                desired.branch,
+                reason,
+                desired.value.masked,
+                scope,
+                desired,
+                found,
+            )
+        )
+    if prune:
+        deletes = _prunable(current, state, wanted, live_branches, prune_only)
+        changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
+    return sorted(changes)
+
+
+def _compare(
+    scope: Scope, desired: Desired, found: Current | None, state: State
+) -> tuple[Action, str]:
+    if found is None:
+        return Action.CREATE, "missing"
+    if found.secret is not None and found.secret != desired.secret:
+        return Action.UPDATE, "secret/plain kind differs"
+    if found.value is not None:
+        if found.value == desired.value.reveal():
+            return Action.NOOP, ""
+        return Action.UPDATE, "value differs"
+    record = state.get(scope, desired.key)
+    if record is None:
+        return Action.UNKNOWN, "write-only, no record of what was written"
+    if record.fingerprint != state.fingerprint(scope, desired.key, desired.value.reveal()):
+        return Action.UPDATE, "value changed since last write"
+    if record.marker is not None and found.updated_at not in (None, record.marker):
+        return Action.UPDATE, "changed by someone else (drift)"
+    return Action.NOOP, ""
+
+
+def _prunable(
+    current: Mapping[Scope, Mapping[str, Current]],
+    state: State,
+    wanted: set[tuple[str, str, str]],
+    live: frozenset[str],
+    only: frozenset[str] | None,
+) -> list[Change]:
+    owners: dict[tuple[str, str, str], tuple[Scope, str]] = {}
+    for scope, key, record in state.owned():
+        owners[(scope.target, scope.id, key)] = (scope, record.branch)
+    for scope, keys in current.items():
+        for item in keys.values():
+            if item.owner:
+                owners.setdefault((scope.target, scope.id, item.key), (scope, item.owner))
+    out = []
+    for (target, scope_id, key), (scope, branch) in owners.items():
+        if (target, scope_id, key) in wanted or branch in live:
+            continue
+        if only is not None and branch not in only:
+            continue
+        found = current.get(scope, {}).get(key)
+        if found is None:
+            continue  # already gone; the record is dropped when the plan is applied
+        out.append(
+            Change(
+                target,
+                scope_id,
+                key,
+                Action.DELETE,
+                branch,
+                "branch no longer exists",
+                "",
+                scope,
+                None,
+                found,
+            )
+        )
+    return out
+
+
+def _empty_scopes(
+    current: Mapping[Scope, Mapping[str, Current]],
+    state: State,
+    deletes: list[Change],
+    live: frozenset[str],
+    only: frozenset[str] | None,
+) -> list[Change]:
+    """Scopes neon-sync created for a branch that is gone, and that the prune empties."""
+    out = []
+    for scope, key, record in state.owned():
+        if key != SCOPE_KEY or record.branch in live or scope not in current:
+            continue
+        if only is not None and record.branch not in only:
+            continue
+        going = {c.key for c in deletes if c.where == scope}
+        if set(current[scope]) <= going:
+            out.append(
+                Change(
+                    scope.target,
+                    scope.id,
+                    SCOPE_KEY,
+                    Action.DELETE,
+                    record.branch,
+                    "created by neon-sync; empty once pruned",
+                    "",
+                    scope,
+                    None,
+                    None,
+                )
+            )
+    return out
+
+
+def pending(changes: Iterable[Change]) -> list[Change]:
+    return [change for change in changes if change.action.writes]

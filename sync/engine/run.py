@@ -1,0 +1,138 @@
+"""One run of neon-sync: the config, the Neon client, the providers and the state store,
+opened together and closed together. The CLI and `demo` use it; so do the tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from neon_sync import providers
+from neon_sync.config import model as config_mod
+from neon_sync.config.model import Config, Neon
+from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
+from neon_sync.engine.desired import Providers
+from neon_sync.engine.state import FileStore, State, StateStore, state_secret
+from neon_sync.errors import ConfigError
+from neon_sync.neon.client import NeonClient
+from neon_sync.providers.base import Context
+
+
+@dataclass
+class Run:
+    config: Config
+    neon: NeonClient
+    providers: Providers
+    store: StateStore
+    state: State
+    env: Mapping[str, str]
+
+    def plan(
+        self,
+        branches: Sequence[str] = (),
+        prune: bool = False,
+        retiring: frozenset[str] = frozenset(),
+    ) -> Plan:
+        return make_plan(
+            self.config,
+            self.neon,
+            self.providers,
+            self.state,
+            branches=branches,
+            prune=prune,
+            retiring=retiring,
+        )
+
+    def sync(
+        self,
+        branches: Sequence[str] = (),
+        prune: bool = False,
+        retiring: frozenset[str] = frozenset(),
+        progress: Progress | None = None,
+    ) -> Outcome:
+        """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
+        `retiring` branches count as deleted: with prune, what was written for them goes."""
+        plan = self.plan(branches, prune, retiring)
+        outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
+        if self.state.changed:
+            latest = State.from_document(state_secret(self.env), self.store.load())
+            self.state = self.state.rebase(latest)
+            self.store.save(self.state.document())
+        return outcome
+
+
+def api_key(env: Mapping[str, str]) -> str:
+    key = env.get("NEON_API_KEY")
+    if not key:
+        raise ConfigError(
+            "NEON_API_KEY is not set; create an API key in the Neon console and export it "
+            "(or put it in a .env file beside the config)"
+        )
+    return key
+
+
+def neon_client(
+    settings: Neon,
+    env: Mapping[str, str],
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> NeonClient:
+    """A client for the project in `settings` (whose api_host already honours NEON_API_HOST)."""
+    kwargs: dict[str, Any] = {"transport": transport}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    return NeonClient(api_key(env), settings.project_id, api_host=settings.api_host, **kwargs)
+
+
+def choose_store(config: Config, context: Context) -> StateStore:
+    """`state: {target: NAME}` keeps the state with that target; inside GitHub Actions the
+    first GitHub target is used by default, since the runner's files are gone after the job."""
+    name = config.state_target
+    if name is None and context.env.get("GITHUB_ACTIONS") == "true":
+        name = next((t.name for t in config.targets.values() if t.provider == "github"), None)
+    if name is None:
+        return FileStore(config.state_path)
+    target = config.targets[name]
+    module = providers.module(target.provider)
+    factory = getattr(module, "state_store", None)
+    if factory is None:
+        raise ConfigError(f"state target {name!r}: provider {target.provider!r} cannot hold state")
+    store: StateStore = factory(context, target.options)
+    return store
+
+
+def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Mapping[str, str]]:
+    """Load the config file `found`, and the environment it expands from: `env`, or when
+    that is None the process environment after the .env beside the config."""
+    if env is None:
+        config_mod.load_dotenv_beside(found)
+        env = dict(os.environ)
+    return config_mod.load(found, env), env
+
+
+@contextmanager
+def open_run(
+    config_path: str | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[Run]:
+    """Load the config (and the .env beside it, into os.environ when env is None), connect."""
+    found = config_mod.find(config_path, os.environ if env is None else env, cwd or Path.cwd())
+    config, env = read_config(found, env)
+    context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
+    made = Providers(context)
+    store = choose_store(config, context)
+    with neon_client(config.neon, env, transport, sleep) as neon:
+        try:
+            state = State.from_document(state_secret(env), store.load())
+            yield Run(config, neon, made, store, state, env)
+        finally:
+            made.close()

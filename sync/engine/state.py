@@ -1,0 +1,164 @@
+"""What neon-sync wrote, without the values: a keyed fingerprint, the Neon branch that owns the
+key and the service's change marker, per (target, scope, key).
+
+Fingerprints are HMAC-SHA256 keyed with NEON_SYNC_STATE_KEY, else NEON_API_KEY: a secret the
+run already has, so the state document reveals nothing about the values even where others can
+read it (a GitHub repository variable). Rotating that key makes every write-only value
+`unknown` once, and the next sync rewrites them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from neon_sync.errors import StateError
+from neon_sync.providers.base import Scope
+
+VERSION = 1
+
+
+class StateStore(Protocol):
+    def load(self) -> dict[str, Any] | None:
+        """The document last saved, None if there is none yet."""
+        ...
+
+    def save(self, document: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Record:
+    fingerprint: str
+    branch: str
+    marker: str | None = None  # the service's updated_at when we wrote it
+    options: Mapping[str, Any] = field(default_factory=dict)  # to reach the scope again (prune)
+
+
+def _key(target: str, scope_id: str, key: str) -> str:
+    return f"{target}\x1f{scope_id}\x1f{key}"
+
+
+class State:
+    def __init__(self, secret: bytes, records: dict[str, Record] | None = None) -> None:
+        self._secret = secret
+        self._records = records or {}
+        self._edits: dict[str, Record | None] = {}  # this run's puts, and drops (None)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._edits)
+
+    @classmethod
+    def from_document(cls, secret: bytes, document: Mapping[str, Any] | None) -> State:
+        if not document:
+            return cls(secret)
+        if document.get("version") != VERSION or not isinstance(document.get("records"), list):
+            raise StateError("the state document has an unknown format; delete it and re-run")
+        records = {}
+        for row in document["records"]:
+            target, scope_id, key = row["target"], row["scope"], row["key"]
+            records[_key(target, scope_id, key)] = Record(
+                row["fingerprint"], row["branch"], row.get("marker"), row.get("options", {})
+            )
+        return cls(secret, records)
+
+    def document(self) -> dict[str, Any]:
+        rows = []
+        for composite, record in sorted(self._records.items()):
+            target, scope_id, key = composite.split("\x1f")
+            rows.append({"target": target, "scope": scope_id, "key": key, **asdict(record)})
+        return {"version": VERSION, "records": rows}
+
+    def fingerprint(self, scope: Scope, key: str, value: str) -> str:
+        message = "\x00".join((scope.target, scope.id, key, value)).encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def get(self, scope: Scope, key: str) -> Record | None:
+        return self._records.get(_key(scope.target, scope.id, key))
+
+    def put(self, scope: Scope, key: str, record: Record) -> None:
+        composite = _key(scope.target, scope.id, key)
+        if self._records.get(composite) != record:
+            self._records[composite] = self._edits[composite] = record
+
+    def drop(self, scope: Scope, key: str) -> None:
+        composite = _key(scope.target, scope.id, key)
+        if self._records.pop(composite, None) is not None:
+            self._edits[composite] = None
+
+    def rebase(self, latest: State) -> State:
+        """This run's edits on top of `latest` (the store as it is now): two runs that save
+        at nearly the same time (two pull requests' jobs) keep each other's records."""
+        records = dict(latest._records)
+        for composite, record in self._edits.items():
+            if record is None:
+                records.pop(composite, None)
+            else:
+                records[composite] = record
+        return State(self._secret, records)
+
+    def owned(self) -> Iterator[tuple[Scope, str, Record]]:
+        """Every (scope, key) neon-sync has written, with its record."""
+        for composite, record in sorted(self._records.items()):
+            target, scope_id, key = composite.split("\x1f")
+            yield Scope(target, scope_id, dict(record.options)), key, record
+
+
+def state_secret(env: Mapping[str, str]) -> bytes:
+    secret = env.get("NEON_SYNC_STATE_KEY") or env.get("NEON_API_KEY") or ""
+    return secret.encode()
+
+
+class FileStore:
+    """The default store: a JSON file (`.neon-sync/state.json` beside the config), written
+    atomically, mode 0600, in a folder that ignores itself in git."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        try:
+            document: dict[str, Any] = json.loads(text)
+        except ValueError:
+            raise StateError(
+                f"state file {self.path} is not valid JSON; delete it and re-run"
+            ) from None
+        return document
+
+    def save(self, document: dict[str, Any]) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder / ".gitignore"
+            if folder.name == ".neon-sync" and not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")
+            atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,356 @@
+"""The Neon API v2 client: branches, endpoints, role passwords and connection URIs, plus the
+few writes neon-sync makes (create/delete a branch, reset a password), each waiting for the
+operations it starts.
+
+Every answer is cached for the client's life (`invalidate()` drops the caches), so one run
+never fetches the same thing twice. Retries (429, 423, 5xx, Retry-After) live in neon_sync.http's
+transport; this module maps Neon's answers and adds hints to its errors.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from neon_sync.config.model import DEFAULT_API_HOST
+from neon_sync.errors import ConfigError
+from neon_sync.http import Retry, call, make_client
+from neon_sync.neon.model import (
+    SERVICE,
+    Branch,
+    Database,
+    Endpoint,
+    Json,
+    Role,
+    all_pages,
+    branch_from,
+    database_from,
+    endpoint_from,
+    hint,
+    json_of,
+    parse,
+    role_from,
+    uri_secret,
+    wait_for,
+)
+from neon_sync.secret import Secret, remember
+
+__all__ = ["DEFAULT_API_HOST", "Branch", "Database", "Endpoint", "NeonClient", "Role"]
+
+PAGE_SIZE = 1000  # branches per page; the spec allows up to 10000
+# Neon answers 423 while another operation runs on the project, which can take a while:
+# more attempts than the default, up to about a minute of waiting in all.
+RETRY = Retry(attempts=8)
+OPERATION_TIMEOUT = 300.0  # seconds we wait, in all, for one write's operations
+_PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+Pair = tuple[str, str]  # (branch_id, role)
+UriKey = tuple[str, str, str, bool, str | None]  # (branch_id, database, role, pooled, endpoint)
+
+
+class NeonClient:
+    """One Neon project, through one API key. Thread-safe; use as a context manager."""
+
+    _branches: list[Branch] | None
+    _endpoints: list[Endpoint] | None
+    _roles: dict[str, list[Role]]
+    _databases: dict[str, list[Database]]
+    _passwords: dict[Pair, Secret]
+    _uris: dict[UriKey, Secret]
+
+    def __init__(
+        self,
+        api_key: str,
+        project_id: str,
+        *,
+        api_host: str = DEFAULT_API_HOST,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = 8,
+        page_size: int = PAGE_SIZE,
+        operation_timeout: float = OPERATION_TIMEOUT,
+    ) -> None:
+        if not api_key:
+            raise ConfigError("NEON_API_KEY is not set: create an API key in the Neon console")
+        if not _PROJECT_ID.match(project_id):
+            raise ConfigError(f"{project_id!r} is not a Neon project id (like shiny-wind-028834)")
+        remember(api_key)  # so the key is masked should it ever reach output
+        self.project_id = project_id
+        self._project_path = f"/projects/{project_id}"
+        self._http = make_client(
+            api_host,
+            what="NEON_API_HOST",
+            headers={"authorization": f"Bearer {api_key}", "accept": "application/json"},
+            transport=transport,
+            retry=RETRY,
+            sleep=sleep,
+        )
+        self._sleep = sleep
+        self._concurrency = max(1, concurrency)
+        self._page_size = page_size
+        self._operation_timeout = operation_timeout
+        self._lock = threading.Lock()  # guards the caches
+        self._listing = threading.Lock()  # one fetch of a project-wide list at a time
+        self.invalidate()
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def branches(self) -> list[Branch]:
+        """Every branch of the project, following `pagination.next` cursors."""
+        with self._listing:
+            if self._branches is None:
+                self._branches = self._fetch_branches()
+            return list(self._branches)
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every compute endpoint of the project, in one request."""
+        with self._listing:
+            if self._endpoints is None:
+                action = f"list the endpoints of project {self.project_id}"
+                body = self._get(f"{self._project_path}/endpoints", action)
+                self._endpoints = parse(action, lambda: list(map(endpoint_from, body["endpoints"])))
+            return list(self._endpoints)
+
+    def roles(self, branch_id: str) -> list[Role]:
+        def fetch() -> list[Role]:
+            action = f"list the roles of branch {branch_id}"
+            body = self._get(f"{self._branch_path(branch_id)}/roles", action, branch_id)
+            return parse(action, lambda: list(map(role_from, body["roles"])))
+
+        roles: list[Role] = self._once(self._roles, branch_id, fetch)
+        return list(roles)
+
+    def databases(self, branch_id: str) -> list[Database]:
+        def fetch() -> list[Database]:
+            action = f"list the databases of branch {branch_id}"
+            body = self._get(f"{self._branch_path(branch_id)}/databases", action, branch_id)
+            return parse(action, lambda: list(map(database_from, body["databases"])))
+
+        databases: list[Database] = self._once(self._databases, branch_id, fetch)
+        return list(databases)
+
+    def password(self, branch_id: str, role: str) -> Secret:
+        """The role's password on the branch (reveal_password), fetched once."""
+        return self._once(self._passwords, (branch_id, role), lambda: self._reveal(branch_id, role))
+
+    def passwords(self, needed: Iterable[Pair]) -> dict[Pair, Secret]:
+        """Passwords of the distinct (branch_id, role) pairs, revealed concurrently with at
+        most `concurrency` requests in flight. Raises the first failure, in `needed` order."""
+        pairs = list(dict.fromkeys(needed))
+        with self._lock:
+            missing = [pair for pair in pairs if pair not in self._passwords]
+        if len(missing) > 1 and self._concurrency > 1:
+            self._reveal_all(missing)
+        for pair in missing:
+            self.password(*pair)  # cached by now, unless only one was missing
+        with self._lock:
+            return {pair: self._passwords[pair] for pair in pairs}
+
+    def connection_uri(
+        self,
+        branch_id: str,
+        database: str,
+        role: str,
+        *,
+        pooled: bool,
+        endpoint_id: str | None = None,
+    ) -> Secret:
+        """Neon's own connection URI for the database (GET /connection_uri)."""
+        params = {
+            "branch_id": branch_id,
+            "database_name": database,
+            "role_name": role,
+            "pooled": "true" if pooled else "false",
+        }
+        if endpoint_id:
+            params["endpoint_id"] = endpoint_id
+
+        def fetch() -> Secret:
+            action = f"get the connection URI of {role}@{database} on branch {branch_id}"
+            path = f"{self._project_path}/connection_uri"
+            body = self._get(path, action, branch_id, role=role, params=params)
+            return parse(action, lambda: uri_secret(str(body["uri"])))
+
+        return self._once(self._uris, (branch_id, database, role, pooled, endpoint_id), fetch)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def create_branch(
+        self, name: str, *, parent_id: str | None = None, expires_at: str | None = None
+    ) -> Branch:
+        """A new branch with a read_write endpoint, returned once its operations finish."""
+        spec = {"name": name}
+        if parent_id:
+            spec["parent_id"] = parent_id
+        if expires_at:
+            spec["expires_at"] = expires_at
+        action = f"create branch {name!r} in project {self.project_id}"
+        request = {"branch": spec, "endpoints": [{"type": "read_write"}]}
+        body = json_of(
+            self._call("POST", f"{self._project_path}/branches", action, json=request), action
+        )
+        branch = parse(action, lambda: branch_from(body["branch"]))
+        with self._lock:
+            self._branches = self._endpoints = None
+            # The answer carries the owner's password: keep it, a reveal saved.
+            for details in body.get("connection_uris") or []:
+                found = details.get("connection_parameters") if isinstance(details, dict) else None
+                if isinstance(found, dict) and found.get("role") and found.get("password"):
+                    self._passwords[(branch.id, found["role"])] = Secret(found["password"])
+        self._wait(body.get("operations") or [], action)
+        return branch
+
+    def delete_branch(self, branch_id: str) -> None:
+        """Delete the branch and wait for its operations; a branch already gone is fine."""
+        action = f"delete branch {branch_id} of project {self.project_id}"
+        response = self._call(
+            "DELETE",
+            self._branch_path(branch_id),
+            action,
+            branch_id,
+            ok=lambda r: r.is_success or r.status_code == 404,
+        )
+        with self._lock:
+            self._branches = self._endpoints = None
+            self._roles.pop(branch_id, None)
+            self._databases.pop(branch_id, None)
+            self._passwords = {k: v for k, v in self._passwords.items() if k[0] != branch_id}
+            self._uris = {k: v for k, v in self._uris.items() if k[0] != branch_id}
+        if response.status_code == 200:
+            self._wait(json_of(response, action).get("operations") or [], action)
+
+    def reset_password(self, branch_id: str, role: str) -> Secret:
+        """A new password for the role, returned once it is in use (its operations finished)."""
+        action = f"reset the password of role {role!r} on branch {branch_id}"
+        path = f"{self._role_path(branch_id, role)}/reset_password"
+        body = json_of(self._call("POST", path, action, branch_id, role=role), action)
+        secret = parse(action, lambda: Secret(str(body["role"]["password"])))
+        with self._lock:  # the old password is gone once the operations finish
+            self._passwords[(branch_id, role)] = secret
+            self._roles.pop(branch_id, None)  # the role's updated_at moved
+            self._uris = {k: v for k, v in self._uris.items() if (k[0], k[2]) != (branch_id, role)}
+        self._wait(body.get("operations") or [], action)
+        return secret
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Forget everything fetched, so the next reads ask Neon again."""
+        with self._lock:
+            self._branches = None
+            self._endpoints = None
+            self._roles = {}
+            self._databases = {}
+            self._passwords = {}
+            self._uris = {}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> NeonClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _fetch_branches(self) -> list[Branch]:
+        action = f"list the branches of project {self.project_id}"
+        path = f"{self._project_path}/branches"
+        return all_pages(
+            lambda params: self._get(path, action, params=params), self._page_size, action
+        )
+
+    def _reveal(self, branch_id: str, role: str) -> Secret:
+        action = f"reveal the password of role {role!r} on branch {branch_id}"
+        path = f"{self._role_path(branch_id, role)}/reveal_password"
+        body = self._get(path, action, branch_id, role=role)
+        return parse(action, lambda: Secret(str(body["password"])))
+
+    def _reveal_all(self, pairs: list[Pair]) -> None:
+        with ThreadPoolExecutor(min(self._concurrency, len(pairs)), "neon-reveal") as pool:
+            futures = {pair: pool.submit(self._reveal, *pair) for pair in pairs}
+            _, pending = wait(futures.values(), return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()  # one failure fails the batch: start no more
+        first: BaseException | None = None
+        with self._lock:
+            for pair, future in futures.items():
+                if future.cancelled():
+                    continue
+                if (error := future.exception()) is None:
+                    self._passwords.setdefault(pair, future.result())
+                elif first is None:
+                    first = error
+        if first is not None:
+            raise first
+
+    def _once(self, cache: dict[_K, _V], key: _K, fetch: Callable[[], _V]) -> _V:
+        """The cached value, or fetch it (outside the lock, so fetches run concurrently)."""
+        with self._lock:
+            if key in cache:
+                return cache[key]
+        value = fetch()
+        with self._lock:
+            return cache.setdefault(key, value)
+
+    def _wait(self, operations: list[Any], action: str) -> None:
+        def poll(op_id: str) -> Json:
+            what = f"check operation {op_id} ({action})"
+            body = self._get(f"{self._project_path}/operations/{quote(op_id, safe='')}", what)
+            return parse(what, lambda: dict(body["operation"]))
+
+        wait_for(operations, poll, self._sleep, action=action, timeout=self._operation_timeout)
+
+    def _branch_path(self, branch_id: str) -> str:
+        return f"{self._project_path}/branches/{quote(branch_id, safe='')}"
+
+    def _role_path(self, branch_id: str, role: str) -> str:
+        # A role name may hold any character; %-encoding keeps it one path segment.
+        return f"{self._branch_path(branch_id)}/roles/{quote(role, safe='')}"
+
+    def _get(
+        self,
+        path: str,
+        action: str,
+        branch_id: str | None = None,
+        *,
+        role: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Json:
+        response = self._call("GET", path, action, branch_id, role=role, params=params)
+        return json_of(response, action)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        branch_id: str | None = None,
+        *,
+        role: str | None = None,
+        ok: Callable[[httpx.Response], bool] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        def hint_for(response: httpx.Response) -> str | None:
+            return hint(response.status_code, self.project_id, branch_id, role)
+
+        return call(
+            self._http, method, path, service=SERVICE, action=action, ok=ok, hint=hint_for, **kwargs
+        )
