@@ -125,12 +125,20 @@ def branches(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
 
 @app.command()
 @handled
-def validate(config: ConfigOpt = None) -> None:
+def validate(
+    config: ConfigOpt = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Unset ${VAR}s are placeholders: lint any checkout, no secrets."
+        ),
+    ] = False,
+) -> None:
     """Check the config without calling any API."""
     from neon_sync.commands.inspect import validate_config
     from neon_sync.render import console as output
 
-    path, count = validate_config(config)
+    path, count = validate_config(config, offline=offline)
     output.note(f"{path}: ok ({count} rules)")
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config
@@ -13,6 +16,8 @@ from neon_sync.engine.run import neon_client, read_config
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.providers.base import Context, Desired
 from neon_sync.secret import Secret
+
+_PLACEHOLDER = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,16 @@ def branch_matches(path: str | None) -> list[BranchRow]:
     return rows
 
 
-def validate_config(path: str | None) -> tuple[Path, int]:
+def validate_config(path: str | None, *, offline: bool = False) -> tuple[Path, int]:
     """Load the config and put every sync item through its provider's checks, with each
-    placeholder standing for itself. No API is called; no token is needed."""
-    config = _load(path)
+    placeholder standing for itself. No API is called; no token is needed. `offline`: an
+    unset ${VAR} is a placeholder too (a lint step on any checkout), and the options that
+    hold one are left to the run that has the environment."""
+    if offline:
+        found = config_mod.find(path, os.environ, Path.cwd())
+        config = config_mod.load(found, os.environ, offline=True)
+    else:
+        config = _load(path)
     made = Providers(Context(env=dict(os.environ), base_dir=config.base_dir))
     for rule in config.rules:
         names = {"branch": "branch", "branch_id": "br-branch-id"}
@@ -65,11 +76,22 @@ def validate_config(path: str | None) -> tuple[Path, int]:
                 provider = made.get(target.provider)
             except ProviderError:
                 continue  # not installed here: a run reports it for this target
+            options = expand_options(item.options, names)
+            if offline and _unset_placeholder(options):
+                continue
             try:
-                scope = provider.scope(item.target, expand_options(item.options, names))
+                scope = provider.scope(item.target, options)
                 for var in item.vars:
                     provider.check_key(scope, Desired(var.name, Secret("x"), var.secret, "branch"))
             except ConfigError as exc:
                 raise ConfigError(str(exc), None if exc.where else item.where) from None
     made.close()
     return config.path, len(config.rules)
+
+
+def _unset_placeholder(options: Mapping[str, Any]) -> bool:
+    """Whether an option still holds an offline `$VAR` placeholder."""
+    values = [
+        v for value in options.values() for v in (value if isinstance(value, list) else [value])
+    ]
+    return any(isinstance(v, str) and _PLACEHOLDER.search(v) for v in values)

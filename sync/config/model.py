@@ -11,6 +11,7 @@ from typing import Any
 
 from neon_sync import providers
 from neon_sync.config import source as yamlsrc
+from neon_sync.config.choices import CHANNEL_BINDINGS, SSLMODES, check_choice, not_one_of
 from neon_sync.config.presets import PRESETS
 from neon_sync.config.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_template
 from neon_sync.config.source import LDict, Located, check_keys
@@ -18,6 +19,7 @@ from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
 
 CONFIG_NAME = "neon-sync.yaml"
+CONFIG_NAMES = (CONFIG_NAME, "neon-sync.yml")
 DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix"})
 NEON_KEYS = frozenset(
@@ -81,9 +83,17 @@ def find(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path:
             raise ConfigError(f"config file {path} not found")
         return path.resolve()
     for folder in (cwd, *cwd.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return (folder / CONFIG_NAME).resolve()
-    raise ConfigError(f"no {CONFIG_NAME} here or in any parent folder; pass --config FILE")
+        found = [folder / name for name in CONFIG_NAMES if (folder / name).is_file()]
+        if len(found) > 1:
+            raise ConfigError(
+                f"both {' and '.join(CONFIG_NAMES)} are in {folder}; "
+                "keep one, or pass --config FILE"
+            )
+        if found:
+            return found[0].resolve()
+    raise ConfigError(
+        f"no {' or '.join(CONFIG_NAMES)} here or in any parent folder; pass --config FILE"
+    )
 
 
 def load_dotenv_beside(path: Path) -> None:
@@ -95,9 +105,10 @@ def load_dotenv_beside(path: Path) -> None:
         load_dotenv(dotenv_file, override=False)
 
 
-def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
+def load(path: Path, env: Mapping[str, str] | None = None, *, offline: bool = False) -> Config:
+    """`offline`: an unset ${VAR} is a placeholder, not an error (validate --offline)."""
     env = dict(os.environ if env is None else env)
-    doc = yamlsrc.load(path, env)
+    doc = yamlsrc.load(path, env, offline=offline)
     top = _mapping(doc, str(path), "the config file")
     check_keys(top, {"version", "neon", "targets", "branches", "state"}, "top level")
     if top.get("version") != 1:
@@ -146,6 +157,15 @@ def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
     values["api_host"] = env.get("NEON_API_HOST") or raw.get("api_host") or DEFAULT_API_HOST
     if not isinstance(raw.get("sni_workaround", False), bool):
         raise ConfigError("neon.sni_workaround must be true or false", raw.at("sni_workaround"))
+    if "sslmode" in raw:
+        check_choice(raw["sslmode"], SSLMODES, "neon.sslmode", raw.at("sslmode"))
+    if "channel_binding" in raw:
+        check_choice(
+            raw["channel_binding"],
+            CHANNEL_BINDINGS,
+            "neon.channel_binding",
+            raw.at("channel_binding"),
+        )
     return Neon(**values)
 
 
@@ -156,8 +176,11 @@ def _targets(raw: LDict) -> dict[str, Target]:
         provider = _str(spec, "provider", f"targets.{name}")
         try:
             allowed = set(providers.module(provider).OPTIONS) | {"provider"}
-        except ConfigError as exc:
-            raise ConfigError(str(exc), spec.at("provider")) from None
+        except ConfigError:
+            known = sorted(providers.REGISTRY)
+            raise ConfigError(
+                not_one_of(provider, known, f"targets.{name}.provider"), spec.at("provider")
+            ) from None
         except ProviderError:
             allowed = set(spec)  # not installed here: the run fails this target, not the config
         check_keys(spec, allowed, f"targets.{name}")

@@ -6,6 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from neon_sync.config.choices import (
+    CHANNEL_BINDINGS,
+    SSLMODES,
+    URL_KINDS,
+    check_choice,
+    closest,
+)
 from neon_sync.config.rules import check_template
 from neon_sync.config.source import LDict, check_keys
 from neon_sync.errors import ConfigError
@@ -50,7 +57,8 @@ class Var:
 
 def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[str]) -> Var:
     if isinstance(spec, str):
-        spec = {"url": spec} if spec in ("pooled", "direct") else {"value": spec}
+        _check_keyword_typo(name, spec, where)
+        spec = {"url": spec} if spec in URL_KINDS else {"value": spec}
         raw: Mapping[str, Any] = spec
         at = {k: where for k in spec}
     elif isinstance(spec, LDict):
@@ -67,14 +75,15 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
             f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
         )
     choices = {
-        "url": ("pooled", "direct"),
+        "url": URL_KINDS,
         "endpoint": ("read_write", "read_only"),
         "format": ("uri", "jdbc", "dsn", "prisma"),
-        "channel_binding": ("require", "disable", "prefer", "omit"),
+        "sslmode": SSLMODES,
+        "channel_binding": (*CHANNEL_BINDINGS, "omit"),
     }
     for key, options in choices.items():
-        if key in raw and raw[key] not in options:
-            raise ConfigError(f"var {name}: {key} must be one of {', '.join(options)}", at[key])
+        if key in raw:
+            check_choice(raw[key], options, key, at[key])
     for key in ("secret", "sensitive", "sni_workaround", "bare"):
         if key in raw and not isinstance(raw[key], bool):
             raise ConfigError(f"var {name}: {key} must be true or false", at[key])
@@ -103,3 +112,16 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         bare=raw.get("bare", False),
         where=where,
     )
+
+
+def _check_keyword_typo(name: str, spec: str, where: str) -> None:
+    """`dirct` or `pooler` would otherwise be written as a literal value, silently."""
+    if spec in URL_KINDS or "{" in spec:
+        return
+    near = closest(spec, URL_KINDS)
+    if near is not None:
+        raise ConfigError(
+            f"var {name}: {spec!r} is not one of {', '.join(URL_KINDS)} (did you mean {near!r}?);"
+            f' a literal value is written {{ value: "{spec}" }}',
+            where,
+        )
