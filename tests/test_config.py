@@ -167,7 +167,8 @@ def test_unknown_preset_suggests(tmp_path: Path) -> None:
 
 def test_bad_var_choice(tmp_path: Path) -> None:
     text = BASE.replace("DATABASE_URL: pooled", "DATABASE_URL: { url: pooled, endpoint: replica }")
-    assert "13:50: endpoint: 'replica' is not one of read_write, read_only" in error_of(tmp_path, text)
+    message = error_of(tmp_path, text)
+    assert "13:50: endpoint: 'replica' is not one of read_write, read_only" in message
 
 
 def test_url_and_value_are_exclusive(tmp_path: Path) -> None:
