@@ -37,7 +37,9 @@ if [[ -n ${INPUT_CONFIG:-} ]]; then
   args+=(--config "$INPUT_CONFIG")
 fi
 case $command in
-  plan | sync | "branch create" | "branch delete" | rotate | branches) args+=(--json) ;;
+  plan | sync | "branch create" | "branch delete" | branches) args+=(--json) ;;
+  # a workflow that asks for rotate has said yes: a runner has no terminal to confirm on
+  rotate) args+=(--json --yes) ;;
   url | validate) ;;
   *) fail "unknown command '$command': use plan, sync, branch create, branch delete, rotate, url, branches or validate" ;;
 esac

@@ -272,7 +272,7 @@ def test_create_with_an_unknown_parent_is_a_usage_error_and_writes_nothing(
     cli: Cli, neon: SeededNeon
 ) -> None:
     result = cli("branch", "create", NAME, "--parent", "no-such", expect=2)
-    assert "parent branch 'no-such' does not exist" in result.stderr
+    assert "branch 'no-such' not found in Neon project" in result.stderr
     assert neon.writes == []
 
 
@@ -420,7 +420,7 @@ def test_rotate_leaves_every_target_holding_the_new_active_password(
     old = owner_password(neon, NAME)
     unsettled.clear()
     reveals = len(neon_requests(neon, "GET", "/reveal_password"))
-    cli("rotate", NAME)
+    cli("rotate", NAME, "--yes")
     new = owner_password(neon, NAME)
     assert new != old
     values = [
@@ -439,8 +439,8 @@ def test_rotate_leaves_every_target_holding_the_new_active_password(
 def test_rotate_rejects_an_unknown_role_or_branch_before_resetting(
     cli: Cli, neon: SeededNeon
 ) -> None:
-    role = cli("rotate", "main", "--role", "nobody", expect=2)
-    branch = cli("rotate", "no-such", expect=2)
+    role = cli("rotate", "main", "--role", "nobody", "--yes", expect=2)
+    branch = cli("rotate", "no-such", "--yes", expect=2)
     assert "has no role 'nobody'" in role.stderr
-    assert "branch 'no-such' does not exist" in branch.stderr
+    assert "branch 'no-such' not found in Neon project" in branch.stderr
     assert neon.writes == []

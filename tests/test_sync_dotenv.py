@@ -163,7 +163,7 @@ def test_branch_filter_fetches_only_that_branch(cli: Run, neon: SeededNeon, tmp_
 def test_unknown_branch_filter_is_a_usage_error(cli: Run) -> None:
     result = cli("sync", "--branch", "nope")
     assert result.exit_code == 2
-    assert "branch 'nope' does not exist" in result.stderr
+    assert "branch 'nope' not found in Neon project" in result.stderr
 
 
 def test_prune_removes_only_what_neon_sync_wrote_for_a_deleted_branch(

@@ -99,19 +99,56 @@ def branch_delete(
     _report(outcome, json_out, {"branch": {"name": name, "deleted": True}})
 
 
+def stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
 @handled
 def rotate(
     branch: Annotated[str, typer.Argument(help="Branch name")],
     config: ConfigOpt = None,
     role: Annotated[str | None, typer.Option("--role", "-r", help="Default: neon.role")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; needed without a terminal.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the keys that would change; reset nothing.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Reset a role's password in Neon, then update every target that holds it."""
+    from neon_sync.commands.branch import Rotation
     from neon_sync.commands.branch import rotate as rotate_password
     from neon_sync.engine.run import open_run
+    from neon_sync.errors import ConfigError
+    from neon_sync.render import console as output
+
+    if not (yes or dry_run or stdin_is_terminal()):
+        raise ConfigError(
+            "rotate resets a password that running apps use; pass --yes to confirm "
+            "(there is no terminal to ask on), or --dry-run to see what would change"
+        )
+
+    def confirm(preview: Rotation) -> bool:
+        keys = len(preview.plan.changes)
+        where = ", ".join(preview.targets) or "no target"
+        return typer.confirm(
+            f"Reset the password of role {preview.role!r} on branch {preview.branch!r} "
+            f"and update {keys} key(s) in {where}?",
+            err=True,
+        )
 
     with open_run(config) as run:
-        outcome = rotate_password(run, branch, role=role)
+        outcome = rotate_password(
+            run, branch, role=role, dry_run=dry_run, confirm=None if yes else confirm
+        )
+    if dry_run:
+        output.report(outcome.plan.changes, outcome.errors, applied=False, as_json=json_out)
+        if outcome.errors:
+            raise typer.Exit(1)
+        return
     _report(outcome, json_out)
 
 

@@ -4,14 +4,17 @@ so no target ever holds a value Neon does not serve yet."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, quote_plus
 
-from neon_sync.engine.apply import Outcome
+from neon_sync.engine.apply import Outcome, Plan
+from neon_sync.engine.plan import Action
 from neon_sync.engine.run import Run
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.neon.client import Branch
+from neon_sync.neon.resolve import find_branch, resolve_branch
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,20 @@ def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
     return outcome
 
 
-def rotate(run: Run, branch: str, *, role: str | None) -> Outcome:
+def rotate(
+    run: Run,
+    branch: str,
+    *,
+    role: str | None,
+    dry_run: bool = False,
+    confirm: Callable[[Rotation], bool] | None = None,
+) -> Outcome:
     """Reset the role's password on `branch` (name or id), wait until Neon uses it, then
     write it to every target that holds a value for that branch. The new password comes
-    from the reset's answer (the client caches it): no reveal, no window of a stale read."""
-    found = find_branch(run.neon.branches(), branch)
-    if found is None:
-        raise ConfigError(_missing(run, branch))
+    from the reset's answer (the client caches it): no reveal, no window of a stale read.
+    `dry_run`: the keys that would change, nothing reset. `confirm` sees that preview and
+    may stop the rotation (ConfigError) before anything is reset."""
+    found = resolve_branch(run.neon.branches(), branch, run.neon.project_id)
     role_name = role or run.config.neon.role
     # Check first: a typo is a usage error, caught before anything is written.
     roles = [r.name for r in run.neon.roles(found.id)]
@@ -81,15 +91,41 @@ def rotate(run: Run, branch: str, *, role: str | None) -> Outcome:
         raise ConfigError(
             f"branch {found.name!r} has no role {role_name!r}; its roles: {', '.join(roles)}"
         )
+    if dry_run or confirm is not None:
+        preview = rotation_preview(run, found, role_name)
+        if dry_run:
+            return Outcome(preview.plan, applied=False, errors=dict(preview.plan.errors))
+        if confirm is not None and not confirm(preview):
+            raise ConfigError(f"rotate {found.name}: not confirmed; nothing was reset")
     # Returns once the reset's operations finished: the new password works from here on.
     run.neon.reset_password(found.id, role_name)
     return run.sync(branches=[found.name])
 
 
-def find_branch(branches: Sequence[Branch], ref: str) -> Branch | None:
-    """A branch by name (what people type), else by id."""
-    by_name = next((b for b in branches if b.name == ref), None)
-    return by_name or next((b for b in branches if b.id == ref), None)
+@dataclass(frozen=True)
+class Rotation:
+    branch: str
+    role: str
+    plan: Plan  # the keys whose value holds the role's password, as updates
+
+    @property
+    def targets(self) -> list[str]:
+        return sorted({change.target for change in self.plan.changes})
+
+
+def rotation_preview(run: Run, branch: Branch, role: str) -> Rotation:
+    """Every key the rotation would rewrite: those whose desired value holds the role's
+    current password (in any form a string can carry it)."""
+    plan = run.plan(branches=[branch.name])
+    password = run.neon.password(branch.id, role).reveal()
+    forms = {password, quote(password, safe=""), quote_plus(password)}
+    changes = [
+        replace(change, action=Action.UPDATE, reason="new password")
+        for change in plan.changes
+        if change.desired is not None
+        and any(form in change.desired.value.reveal() for form in forms)
+    ]
+    return Rotation(branch.name, role, Plan(changes, dict(plan.errors)))
 
 
 def expires_at(seconds: float, now: datetime | None = None) -> str:
@@ -108,10 +144,7 @@ def _get_or_create(
         return existing, False
     parent_id = None
     if parent is not None:
-        source = find_branch(branches, parent)
-        if source is None:
-            raise ConfigError("parent " + _missing(run, parent))
-        parent_id = source.id
+        parent_id = resolve_branch(branches, parent, neon.project_id).id
     when = expires_at(expires_in) if expires_in is not None else None
     try:
         return neon.create_branch(name, parent_id=parent_id, expires_at=when), True
@@ -144,10 +177,3 @@ def _check_deletable(run: Run, branch: Branch, branches: Sequence[Branch]) -> No
         raise ConfigError(
             f"branch {branch.name!r} has child branches ({', '.join(children)}); delete those first"
         )
-
-
-def _missing(run: Run, ref: str) -> str:
-    return (
-        f"branch {ref!r} does not exist in Neon project {run.neon.project_id}; "
-        "`neon-sync branches` lists them"
-    )

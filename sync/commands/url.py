@@ -15,6 +15,7 @@ from neon_sync.engine.desired import endpoints_by_branch, url_options
 from neon_sync.engine.run import neon_client, read_config
 from neon_sync.errors import ConfigError, NeonSyncError
 from neon_sync.neon.connstr import ConnectionInfo, build
+from neon_sync.neon.resolve import resolve_branch
 from neon_sync.secret import Secret
 
 
@@ -67,13 +68,10 @@ def connection_string(
         all_branches = neon.branches()
         if branch is None:
             chosen = next((b for b in all_branches if b.default), None)
+            if chosen is None:
+                raise NeonSyncError(f"project {project} has no default branch; name a branch")
         else:
-            chosen = next((b for b in all_branches if branch in (b.name, b.id)), None)
-        if chosen is None:
-            raise NeonSyncError(
-                f"branch {branch or '(default)'!r} not found in project {project}; "
-                "`neon-sync branches` lists them"
-            )
+            chosen = resolve_branch(all_branches, branch, project)
         endpoint = endpoints_by_branch(neon.endpoints()).get((chosen.id, endpoint_type))
         if endpoint is None:
             raise NeonSyncError(f"branch {chosen.name!r} has no {endpoint_type} compute")

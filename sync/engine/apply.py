@@ -16,6 +16,7 @@ from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
+from neon_sync.neon.resolve import not_found
 from neon_sync.providers.base import Current, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
@@ -45,17 +46,15 @@ class Outcome:
 
 
 def select_branches(
-    all_branches: Sequence[Branch], names: Sequence[str], prune: bool
+    all_branches: Sequence[Branch], names: Sequence[str], prune: bool, project_id: str = ""
 ) -> list[Branch]:
     if not names:
         return list(all_branches)
     by_name = {branch.name: branch for branch in all_branches}
     missing = [name for name in names if name not in by_name]
     if missing and not prune:
-        raise ConfigError(
-            f"branch {missing[0]!r} does not exist in Neon project; "
-            "check the name (`neon-sync branches` lists them), or add --prune to clean up after it"
-        )
+        error = not_found(missing[0], all_branches, project_id)
+        raise ConfigError(f"{error}; or add --prune to clean up after it") from None
     return [by_name[name] for name in names if name in by_name]
 
 
@@ -73,7 +72,7 @@ def make_plan(
     `retiring` branches are treated as already deleted (`branch delete` prunes them first)."""
     all_branches = [b for b in neon.branches() if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
-    selected = select_branches(all_branches, branches, prune)
+    selected = select_branches(all_branches, branches, prune, neon.project_id)
     desire = resolve(config, neon, selected, made)
     errors = dict(desire.errors)
     entries = [entry for entry in desire.entries if entry.scope.target not in errors]
