@@ -110,3 +110,11 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def canonical_key(provider: object, key: str) -> str:
+    """The key as the provider's service holds it. Optional hook `canonical_key(key)`: a
+    service that matches names case-insensitively (GitHub) maps a config's `database_url`
+    to the stored `DATABASE_URL`, so plans compare and write the stored form."""
+    hook = getattr(provider, "canonical_key", None)
+    return key if hook is None else str(hook(key))

@@ -7,12 +7,10 @@ blank lines, order, quoting, line endings) stays as it was, and the file is repl
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +19,13 @@ from dotenv import dotenv_values
 from dotenv.main import resolve_variables
 from dotenv.parser import parse_stream
 
+from neon_sync import fileio
+from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 
 OPTIONS = frozenset({"path"})
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Characters that mean the same bare in python-dotenv and in a shell assignment.
 _SAFE = re.compile(r"[A-Za-z0-9_./:@%+,=-]*")
 # python-dotenv expands ${NAME} and ${NAME:-default} in every value, quoted or not.
@@ -169,29 +168,6 @@ def edit(text: str, changes: Mapping[str, str | None]) -> str:
     return out
 
 
-def _replace(path: Path, data: bytes, mode: int) -> None:
-    # mkstemp creates the file 0600 whatever the umask: a new .env never starts readable by
-    # others; an existing one keeps its mode.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fchmod(file.fileno(), mode)
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
 @dataclass(frozen=True)
 class DotenvProvider:
     context: Context
@@ -207,11 +183,10 @@ class DotenvProvider:
         return Scope(target=target, id=path, options={"path": full})
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
-        if not _NAME.fullmatch(desired.key):
+        if not is_env_name(desired.key):
             raise ConfigError(
                 f"target {scope.target!r}: {desired.key!r} is not a valid environment variable"
-                " name; use letters, digits and _, not starting with a digit"
-                " ([A-Za-z_][A-Za-z0-9_]*)"
+                f" name; {RULE}"
             )
         if "\0" in desired.value.reveal():
             raise ConfigError(
@@ -225,6 +200,7 @@ class DotenvProvider:
             path = scope.options["path"]
             if os.path.isdir(path):
                 raise ProviderError(f"{path} is a folder; fix the path in {scope.target}")
+            fileio.remove_stale_temps(Path(path))
             try:
                 values = dotenv_values(path)
             except OSError as exc:
@@ -246,7 +222,7 @@ class DotenvProvider:
             )
         changes: dict[str, str | None] = {}
         for write in writes:
-            if not _NAME.fullmatch(write.key):  # never let a key corrupt the file
+            if not is_env_name(write.key):  # never let a key corrupt the file
                 raise ConfigError(f"{write.key!r} is not a valid environment variable name")
             if write.action == "delete":
                 changes[write.key] = None
@@ -255,11 +231,12 @@ class DotenvProvider:
             else:
                 changes[write.key] = write.desired.value.reveal()
         try:
+            fileio.check_writable(path)  # before any work: the user said "don't touch"
             try:
                 raw = path.read_bytes()
                 mode = stat.S_IMODE(path.stat().st_mode)
             except FileNotFoundError:
-                raw, mode = b"", 0o600
+                raw, mode = b"", fileio.NEW_FILE_MODE
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -274,7 +251,9 @@ class DotenvProvider:
                     f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
                     " intended; fix that part of the file by hand"
                 ) from None
-            _replace(path, new_text.encode("utf-8"), mode)
+            fileio.atomic_write(path, new_text.encode("utf-8"), mode)
+        except fileio.ReadOnlyFile as exc:
+            raise ProviderError(str(exc)) from None
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
         return {key: None for key in changes}

@@ -3,28 +3,25 @@ so that a bad name is a config error naming the var, not a 422 halfway through a
 
 from __future__ import annotations
 
-import re
-
+from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
 
 MAX_VALUE_BYTES = 48 * 1024  # per secret and per variable
 MAX_SECRETS = 100  # per repository and per environment
-_ALLOWED = re.compile(r"[A-Za-z0-9_]+")
+
+
+def canonical(name: str) -> str:
+    """The name as GitHub stores it: GitHub compares names case-insensitively and keeps
+    them upper-case, so `database_url` in a config is GitHub's DATABASE_URL."""
+    return name.upper()
 
 
 def name_problem(name: str) -> str | None:
-    """The GitHub rule `name` breaks, or None if GitHub accepts it as stored."""
-    if not _ALLOWED.fullmatch(name):
-        return "GitHub names may contain only letters, digits and _"
-    if name[0].isdigit():
-        return "GitHub names may not start with a digit"
+    """The GitHub rule `name` breaks, or None if GitHub accepts it (in any case)."""
+    if not is_env_name(name):
+        return f"GitHub names {RULE}"
     if name.upper().startswith("GITHUB_"):
         return "GitHub reserves names starting with GITHUB_"
-    if name != name.upper():
-        # GitHub matches names case-insensitively and stores them upper-case; a lower-case
-        # name here would never compare equal to what GitHub lists, so every run would
-        # plan a create. Asking for the stored form keeps plans honest.
-        return f"GitHub stores names upper-case; write it as {name.upper()}"
     return None
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
-from neon_sync.providers.github.names import MAX_SECRETS, check_name, check_size
+from neon_sync.providers.github.names import MAX_SECRETS, canonical, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Where, parse
 from neon_sync.providers.github.state import DEFAULT_VARIABLE, VariableStateStore
 from neon_sync.secret import Secret
@@ -49,10 +49,14 @@ class GitHubProvider:
             normal["state_variable"] = options["state_variable"]
         return Scope(target, where.id, normal)
 
+    def canonical_key(self, key: str) -> str:
+        return canonical(key)
+
     def check_key(self, scope: Scope, desired: Desired) -> None:
         label = f"target {scope.target!r}"
         check_name(desired.key, label)
-        if desired.key == scope.options.get("state_variable", DEFAULT_VARIABLE):
+        state_variable = canonical(str(scope.options.get("state_variable", DEFAULT_VARIABLE)))
+        if canonical(desired.key) == state_variable:
             raise ConfigError(f"{label}: {desired.key} holds neon-sync's state; pick another name")
         check_size(desired.key, desired.value.reveal(), label)
         self._kind[(scope.id, desired.key)] = desired.secret
@@ -288,7 +292,7 @@ def state_store(context: Context, options: Options) -> VariableStateStore:
     """neon-sync's state kept as one variable of the target's repository (or organisation),
     for CI runs that start without the local state file."""
     where = parse("state", options, context.env)
-    name = str(options.get("state_variable") or DEFAULT_VARIABLE)
+    name = canonical(str(options.get("state_variable") or DEFAULT_VARIABLE))
     check_name(name, "state_variable")
     api = GitHubApi(context.env, context.transport, context.sleep or time.sleep, time.time)
     return VariableStateStore(api, where, name)

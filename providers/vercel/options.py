@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
 from neon_sync.providers.base import Desired
 
@@ -18,7 +19,6 @@ ENVIRONMENTS = ("production", "preview", "development")
 TYPES = ("encrypted", "sensitive", "plain")
 COMMENT_PREFIX = "managed by neon-sync; neon branch: "
 _COMMENT = re.compile(re.escape(COMMENT_PREFIX) + r"(?P<branch>\S.*?)\s*$")
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names the Vercel runtime sets itself; the API refuses them.
 RESERVED = frozenset(
     {
@@ -153,11 +153,8 @@ def parse(options: Mapping[str, Any], env: Mapping[str, str]) -> Spec:
 
 def check_key(spec: Spec, desired: Desired) -> None:
     key = desired.key
-    if not _KEY.fullmatch(key):
-        raise ConfigError(
-            f"vercel: {key!r} is not a valid variable name: use letters, digits and _, "
-            "not starting with a digit"
-        )
+    if not is_env_name(key):
+        raise ConfigError(f"vercel: {key!r} is not a valid variable name: {RULE}")
     if key in RESERVED:
         raise ConfigError(f"vercel: {key} is reserved by the Vercel runtime; choose another name")
     if len(desired.value.reveal().encode()) > MAX_VALUE_BYTES:

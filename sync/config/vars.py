@@ -15,6 +15,7 @@ from neon_sync.config.choices import (
 )
 from neon_sync.config.rules import check_template
 from neon_sync.config.source import LDict, check_keys
+from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
 
 VAR_KEYS = frozenset(
@@ -56,6 +57,8 @@ class Var:
 
 
 def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[str]) -> Var:
+    if not is_env_name(name):
+        raise ConfigError(f"var {name!r} is not a valid environment variable name; {RULE}", where)
     if isinstance(spec, str):
         _check_keyword_typo(name, spec, where)
         spec = {"url": spec} if spec in URL_KINDS else {"value": spec}

@@ -15,7 +15,7 @@ from neon_sync.engine.plan import Entry
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
 from neon_sync.neon.connstr import ConnectionInfo, UrlOptions, build, pooled_host
-from neon_sync.providers.base import Context, Desired, Provider, Scope
+from neon_sync.providers.base import Context, Desired, Provider, Scope, canonical_key
 from neon_sync.secret import MASK, Secret
 
 
@@ -133,10 +133,14 @@ def resolve(
             database=want.var.database or config.neon.database,
         )
         value = _value(config, want, info)
-        desired = Desired(
-            want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive
-        )
         provider = made.get(config.targets[want.item.target].provider)
+        desired = Desired(
+            canonical_key(provider, want.var.name),
+            value,
+            want.var.secret,
+            want.branch.name,
+            want.var.sensitive,
+        )
         try:
             provider.check_key(want.scope, desired)
         except ConfigError as exc:

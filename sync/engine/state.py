@@ -12,17 +12,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from neon_sync import fileio
 from neon_sync.errors import StateError
 from neon_sync.providers.base import Scope
 
 VERSION = 1
+
+
+class BadState(StateError):
+    """A state document neon-sync cannot read: bad input, like a broken config (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"{problem}; it was not written by this neon-sync. Move it aside (neon-sync "
+            "then treats write-only values as unknown once and rewrites them) and re-run"
+        )
 
 
 class StateStore(Protocol):
@@ -59,14 +70,19 @@ class State:
     def from_document(cls, secret: bytes, document: Mapping[str, Any] | None) -> State:
         if not document:
             return cls(secret)
+        if not isinstance(document, Mapping):
+            raise BadState("the state document is not a JSON object")
         if document.get("version") != VERSION or not isinstance(document.get("records"), list):
-            raise StateError("the state document has an unknown format; delete it and re-run")
+            raise BadState("the state document has an unknown format")
         records = {}
-        for row in document["records"]:
-            target, scope_id, key = row["target"], row["scope"], row["key"]
-            records[_key(target, scope_id, key)] = Record(
-                row["fingerprint"], row["branch"], row.get("marker"), row.get("options", {})
-            )
+        try:
+            for row in document["records"]:
+                target, scope_id, key = row["target"], row["scope"], row["key"]
+                records[_key(target, scope_id, key)] = Record(
+                    row["fingerprint"], row["branch"], row.get("marker"), row.get("options", {})
+                )
+        except (KeyError, TypeError, AttributeError):
+            raise BadState("the state document has records of the wrong shape") from None
         return cls(secret, records)
 
     def document(self) -> dict[str, Any]:
@@ -124,18 +140,21 @@ class FileStore:
         self.path = path
 
     def load(self) -> dict[str, Any] | None:
+        fileio.remove_stale_temps(self.path)
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
         try:
-            document: dict[str, Any] = json.loads(text)
+            document = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadState(f"state file {self.path} is not UTF-8 text") from None
         except ValueError:
-            raise StateError(
-                f"state file {self.path} is not valid JSON; delete it and re-run"
-            ) from None
+            raise BadState(f"state file {self.path} is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise BadState(f"state file {self.path} does not hold a JSON object")
         return document
 
     def save(self, document: dict[str, Any]) -> None:
@@ -145,20 +164,7 @@ class FileStore:
             ignore = folder / ".gitignore"
             if folder.name == ".neon-sync" and not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
-            atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+            data = json.dumps(document, indent=1, sort_keys=True) + "\n"
+            fileio.atomic_write(self.path, data.encode("utf-8"), fileio.NEW_FILE_MODE)
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
-
-
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

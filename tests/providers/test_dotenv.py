@@ -94,7 +94,7 @@ def test_check_key_accepts_env_var_names(tmp_path: Path, key: str) -> None:
 
 @pytest.mark.parametrize("key", ["1ABC", "MY-KEY", "A B", "", "É", "A.B"])
 def test_check_key_rejects_names_a_shell_cannot_hold(tmp_path: Path, key: str) -> None:
-    with pytest.raises(ConfigError, match=r"not a valid environment variable name.*A-Za-z_"):
+    with pytest.raises(ConfigError, match=r"not a valid environment variable name.*not starting"):
         make(tmp_path).check_key(scope_of(tmp_path), desired(key, "v"))
 
 

@@ -263,12 +263,12 @@ def test_a_name_held_as_both_kinds_reads_as_the_kind_the_config_wants(
 @pytest.mark.parametrize(
     ("key", "rule"),
     [
-        ("DATABASE-URL", "only letters, digits and _"),
-        ("1URL", "may not start with a digit"),
+        ("DATABASE-URL", "use letters, digits and _"),
+        ("1URL", "not starting with a digit"),
         ("GITHUB_URL", "reserves names starting with GITHUB_"),
         ("github_url", "reserves names starting with GITHUB_"),
-        ("database_url", "write it as DATABASE_URL"),
         ("NEON_SYNC_STATE", "holds neon-sync's state"),
+        ("neon_sync_state", "holds neon-sync's state"),
     ],
 )
 def test_name_rules_are_config_errors_naming_the_var(
