@@ -90,7 +90,7 @@ def test_a_failed_replace_leaves_no_temp_file_and_the_old_env(
     def refuse(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fileio.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     result = cli("sync")
     assert result.exit_code == 1 and "No space left on device" in result.output
     assert env_file.read_bytes() == b"KEEP=me\n"
