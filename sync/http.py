@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
 # 423, 429 and 503 mean the request was refused before it was carried out.
 AMBIGUOUS_STATUSES = frozenset({502, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Reads change nothing: a 500 or a read that timed out is worth another try.
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_RETRY_STATUSES = frozenset({500})
 
 # A policy looks at a response and returns how long to wait before retrying it, or None to
 # give up on retrying this response. `attempt` counts from 0.
@@ -84,26 +88,43 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # so the body can be sent again
+        host = request.url.netloc.decode("ascii", "replace")
+        _check_not_stopped(host)
         for attempt in range(self._retry.attempts):
             last = attempt == self._retry.attempts - 1
             try:
                 response = self._inner.handle_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+            except (
+                httpx.ConnectError,
+                httpx.ConnectTimeout,
+                httpx.RemoteProtocolError,
+                httpx.ReadTimeout,
+                httpx.ReadError,
+            ) as exc:
                 # A dropped connection may hide a write that went through: only connecting
-                # failed for sure, so only then repeat a POST or PATCH.
+                # failed for sure, so only then repeat a POST or PATCH. A read that timed out
+                # or broke off is repeated only for reads.
                 unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if last or not (unsent or request.method in IDEMPOTENT):
+                broken = isinstance(exc, httpx.ReadTimeout | httpx.ReadError)
+                repeatable = request.method in (READS if broken else IDEMPOTENT)
+                if last or not (unsent or repeatable):
                     raise
                 self._sleep(self._retry.backoff(attempt))
                 continue
             ambiguous = response.status_code in AMBIGUOUS_STATUSES
             if last or (ambiguous and request.method not in IDEMPOTENT):
                 return response
-            wait = self._policy(response, attempt)
+            if response.status_code in READ_RETRY_STATUSES and request.method in READS:
+                wait: float | None = self._retry.backoff(attempt)
+            else:
+                wait = self._policy(response, attempt)
             if wait is None:
                 return response
             if wait > self._retry.cap:
-                return response  # a rate limit that outlasts our patience: report it
+                # A rate limit that outlasts our patience: report it, and send this service
+                # nothing more in this run (more requests would only extend the penalty).
+                _stop(host, wait)
+                return response
             response.read()
             response.close()
             self._sleep(wait)
@@ -113,8 +134,43 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class RateLimitStop(httpx.TransportError):
+    """A service asked for a longer wait than a run accepts; no request goes to it until then."""
+
+    def __init__(self, host: str, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"{host} asked to wait {seconds:.0f}s")
+
+
+_stopped: dict[str, float] = {}  # host -> monotonic time until which nothing is sent there
+_stopped_lock = threading.Lock()
+
+
+def _stop(host: str, seconds: float) -> None:
+    with _stopped_lock:
+        _stopped[host] = max(_stopped.get(host, 0.0), time.monotonic() + seconds)
+
+
+def _check_not_stopped(host: str) -> None:
+    with _stopped_lock:
+        until = _stopped.get(host, 0.0)
+    left = until - time.monotonic()
+    if left > 0:
+        raise RateLimitStop(host, left)
+
+
+def forget_rate_limits() -> None:
+    """Forget every stop (a new run in the same process: tests, the watcher's next pass)."""
+    with _stopped_lock:
+        _stopped.clear()
+
+
 def check_base_url(url: str, what: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{what} {url!r} is not a valid URL") from None
     if parts.scheme == "https" and parts.hostname:
         return url.rstrip("/")
     if parts.scheme == "http" and parts.hostname in LOOPBACK:
@@ -192,6 +248,14 @@ def call(
     Network failures (after the transport's retries) become ApiError with status None."""
     try:
         response = client.request(method, url, **kwargs)
+    except RateLimitStop as exc:
+        raise ApiError(
+            service,
+            action,
+            f"not sent: {service} asked this run to wait {exc.seconds:.0f}s, longer than it "
+            "waits; re-run later",
+            status=429,
+        ) from None
     except httpx.TimeoutException:
         raise ApiError(service, action, "timed out; check your network and try again") from None
     except httpx.HTTPError as exc:
@@ -211,3 +275,45 @@ def call(
         code=code,
         hint=hint(response) if hint else None,
     )
+
+
+def route_of(response: httpx.Response) -> str:
+    """`GET /v10/projects/shop/env`: the route an answer came from, for error messages."""
+    request = response.request
+    return f"{request.method} {request.url.path}"
+
+
+def json_body(response: httpx.Response, *, service: str, action: str, kind: type = dict) -> Any:
+    """The answer's JSON document, which must be a `kind` (dict or list). A sign-in or proxy
+    page answered with 200, broken JSON or another shape is an ApiError naming the route."""
+    route = route_of(response)
+    content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    if "json" not in content_type:
+        raise ApiError(
+            service,
+            action,
+            f"{route} answered {content_type or 'without a content type'}, not JSON "
+            "(a proxy or sign-in page in between?)",
+            status=response.status_code,
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        raise ApiError(
+            service, action, f"{route} answered invalid JSON", status=response.status_code
+        ) from None
+    if not isinstance(body, kind):
+        raise ApiError(
+            service,
+            action,
+            f"{route} answered a JSON {type(body).__name__}, not a JSON "
+            f"{'object' if kind is dict else kind.__name__}",
+            status=response.status_code,
+        )
+    return body
+
+
+def shape_error(service: str, action: str, response: httpx.Response, exc: Exception) -> ApiError:
+    """An answer that lacks a field or has one of the wrong type."""
+    what = f"field {exc.args[0]!r} missing" if isinstance(exc, KeyError) else type(exc).__name__
+    return ApiError(service, action, f"{route_of(response)} answered an unexpected shape ({what})")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from neon_sync import secret
+from neon_sync import http, secret
 from neon_sync.emulators.neon import NeonEmulator
 from neon_sync.emulators.server import serve
 from tests.openapi_check import validating
@@ -47,6 +47,7 @@ def _own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no remembered secrets: values other tests generated (hypothesis
     passwords) must not decide how this test's output is scrubbed."""
     monkeypatch.setattr(secret, "_registry", secret._Registry())
+    http.forget_rate_limits()  # a rate-limit stop belongs to one run, not the whole suite
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from neon_sync import http
 from neon_sync.errors import ApiError, ConfigError
 from neon_sync.http import Retry, RetryPolicy, Sleep, call, json_message, make_client, retry_after
 from neon_sync.providers.github.scope import Where
@@ -203,7 +204,13 @@ class GitHubApi:
             response = self.request("GET", url, where, action, params=params, **kwargs)
             if response.status_code == 404:
                 return None
-            items.extend(response.json().get(field) or [])
+            body = http.json_body(response, service=SERVICE, action=action)
+            listed = body.get(field) or []
+            if not isinstance(listed, list) or not all(
+                isinstance(item, dict) and isinstance(item.get("name"), str) for item in listed
+            ):
+                raise http.shape_error(SERVICE, action, response, TypeError(field))
+            items.extend(listed)
             following = response.links.get("next", {}).get("url")
             if not following:
                 return items

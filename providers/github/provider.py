@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from neon_sync import http
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
@@ -196,13 +197,13 @@ class GitHubProvider:
 
     def _public_key(self, where: Where) -> tuple[str, str]:
         if where.id not in self._public_keys:
-            body = self.api.request(
-                "GET",
-                f"{where.prefix}/secrets/public-key",
-                where,
-                f"get the public key of {where.label}",
-            ).json()
-            self._public_keys[where.id] = (str(body["key_id"]), str(body["key"]))
+            action = f"get the public key of {where.label}"
+            response = self.api.request("GET", f"{where.prefix}/secrets/public-key", where, action)
+            body = http.json_body(response, service="GitHub", action=action)
+            key_id, key = body.get("key_id"), body.get("key")
+            if not isinstance(key, str) or not isinstance(key_id, str | int):
+                raise http.shape_error("GitHub", action, response, TypeError("key"))
+            self._public_keys[where.id] = (str(key_id), key)
         return self._public_keys[where.id]
 
     def _ensure_environment(self, where: Where) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from neon_sync import http
-from neon_sync.errors import ConfigError
+from neon_sync.errors import ApiError, ConfigError
 from neon_sync.providers.vercel.options import Spec
 from neon_sync.secret import Secret, scrub
 
@@ -130,7 +130,7 @@ class VercelApi:
             params=params,
             **kwargs,
         )
-        return response.json()
+        return http.json_body(response, service=SERVICE, action=action)
 
     def list_envs(self, spec: Spec) -> list[Env]:
         body = self._call(
@@ -140,8 +140,15 @@ class VercelApi:
             f"list the env vars of project {spec.project!r}",
             params={"decrypt": "true"},
         )
-        envs = body.get("envs", []) if isinstance(body, dict) else body
-        return [env for env in envs if isinstance(env, dict)]
+        envs = body.get("envs")
+        if not isinstance(envs, list) or not all(_is_env(env) for env in envs):
+            raise ApiError(
+                SERVICE,
+                f"list the env vars of project {spec.project!r}",
+                f"GET /v10/projects/{spec.project}/env answered an unexpected shape "
+                "(`envs` must list objects with string `id` and `key`)",
+            )
+        return list(envs)
 
     def upsert(self, spec: Spec, items: Sequence[Env]) -> tuple[list[Env], list[dict[str, Any]]]:
         """One batched create-or-update; (created, failed). A batch where nothing was created
@@ -161,7 +168,7 @@ class VercelApi:
             params=params,
             json=list(items),
         )
-        body = response.json()
+        body = http.json_body(response, service=SERVICE, action=action)
         if not response.is_success:
             return [], list(body["error"]["failed"])
         created = body.get("created", [])
@@ -210,3 +217,9 @@ class VercelApi:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _is_env(env: Any) -> bool:
+    return (
+        isinstance(env, dict) and isinstance(env.get("id"), str) and isinstance(env.get("key"), str)
+    )

@@ -85,7 +85,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self.aliases = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -100,12 +100,12 @@ class _BoundedLoader(yaml.SafeLoader):
                     f"nested more than {MAX_DEPTH} levels deep; a neon-sync config needs far fewer",
                     _mark(self.file, event.start_mark),
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
 
-def _mark(file: str, mark: yaml.Mark | None) -> str:
+def _mark(file: str, mark: Any) -> str:
     return f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
 
 

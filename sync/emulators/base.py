@@ -40,6 +40,8 @@ class Fault:
     path: str | None = None  # a regex searched in the path
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    html: str | None = None  # answer with this page (a sign-in or proxy page), not JSON
+    mangle: Callable[[Any], Any] | None = None  # serve, then pass the JSON answer through this
 
 
 def json_response(
@@ -73,10 +75,16 @@ class Emulator:
         path: str | None = None,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        html: str | None = None,
+        mangle: Callable[[Any], Any] | None = None,
     ) -> None:
-        """Answer the next `times` matching requests with `status` instead of serving them."""
+        """Answer the next `times` matching requests with `status` instead of serving them;
+        `html`: with that page; `mangle`: serve them, and answer `mangle(answer's JSON)`
+        (a field of the wrong type, a missing one) with `status`."""
         with self.lock:
-            self.faults.append(Fault(status, times, method, path, dict(headers or {}), body))
+            self.faults.append(
+                Fault(status, times, method, path, dict(headers or {}), body, html, mangle)
+            )
 
     @property
     def writes(self) -> list[Logged]:
@@ -97,13 +105,24 @@ class Emulator:
         body = _parse_body(request)
         query = dict(request.url.params.multi_items())
         with self.lock:
-            response = self._fault(request.method, path) or self.authorize(request)
+            fault = self._take_fault(request.method, path)
+            response = self.authorize(request)
+            if fault is not None and (fault.mangle is None or response is None):
+                response = self._faulty(fault)
             if response is None:
                 response = self._dispatch(request, path)
+            if fault is not None and fault.mangle is not None and response.is_success:
+                mangled = fault.mangle(json.loads(response.content or b"null"))
+                kept = {
+                    k: v
+                    for k, v in response.headers.items()
+                    if k.lower() not in {"content-length", "content-type"}
+                }
+                response = json_response(fault.status, mangled, kept)
             self.log.append(Logged(request.method, path, query, body, response.status_code))
         return response
 
-    def _fault(self, method: str, path: str) -> httpx.Response | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.method and fault.method != method:
                 continue
@@ -112,12 +131,18 @@ class Emulator:
             fault.times -= 1
             if fault.times <= 0:
                 self.faults.remove(fault)
-            if fault.body is not None:
-                return json_response(fault.status, fault.body, fault.headers)
-            response = self.error(fault.status, "injected fault")
-            response.headers.update(fault.headers)
-            return response
+            return fault
         return None
+
+    def _faulty(self, fault: Fault) -> httpx.Response:
+        if fault.html is not None:
+            headers = {"content-type": "text/html; charset=utf-8", **fault.headers}
+            return httpx.Response(fault.status, content=fault.html.encode(), headers=headers)
+        if fault.body is not None:
+            return json_response(fault.status, fault.body, fault.headers)
+        response = self.error(fault.status, "injected fault")
+        response.headers.update(fault.headers)
+        return response
 
     def _dispatch(self, request: httpx.Request, path: str) -> httpx.Response:
         allowed = False

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from neon_sync.errors import ApiError
+from neon_sync.http import json_body
 from neon_sync.secret import MASK, Secret, remember
 
 SERVICE = "Neon"
@@ -56,10 +57,18 @@ class Database:
     owner_name: str
 
 
+def text(data: Json, key: str) -> str:
+    """A field that must be a non-empty string (TypeError otherwise, which parse() reports)."""
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{key} is {type(value).__name__}, not a non-empty string")
+    return value
+
+
 def branch_from(data: Json) -> Branch:
     return Branch(
-        id=data["id"],
-        name=data["name"],
+        id=text(data, "id"),
+        name=text(data, "name"),
         default=bool(data.get("default", data.get("primary", False))),
         protected=bool(data.get("protected", False)),
         parent_id=data.get("parent_id"),
@@ -70,10 +79,10 @@ def branch_from(data: Json) -> Branch:
 
 def endpoint_from(data: Json) -> Endpoint:
     return Endpoint(
-        id=data["id"],
-        branch_id=data["branch_id"],
-        host=data["host"],
-        type=data["type"],
+        id=text(data, "id"),
+        branch_id=text(data, "branch_id"),
+        host=text(data, "host"),
+        type=text(data, "type"),
         current_state=data.get("current_state", ""),
         updated_at=data.get("updated_at", ""),
         disabled=bool(data.get("disabled", False)),
@@ -98,13 +107,7 @@ def uri_secret(uri: str) -> Secret:
 
 
 def json_of(response: httpx.Response, action: str) -> Json:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        message = "unexpected answer (not a JSON object)"
-        raise ApiError(SERVICE, action, message, status=response.status_code)
+    body: Json = json_body(response, service=SERVICE, action=action)
     return body
 
 
@@ -113,7 +116,8 @@ def parse(action: str, build: Callable[[], _T]) -> _T:
     try:
         return build()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        message = f"unexpected answer ({type(exc).__name__}: {exc})"
+        detail = f"field {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        message = f"unexpected answer ({detail})"
         raise ApiError(SERVICE, action, message) from None
 
 
@@ -129,13 +133,25 @@ def all_pages(get: Callable[[dict[str, Any]], Json], page_size: int, action: str
         page = parse(action, lambda: list(map(branch_from, body["branches"])))  # noqa: B023 - called at once
         for branch in page:
             found.setdefault(branch.id, branch)
-        cursor = (body.get("pagination") or {}).get("next")
+        cursor = parse(action, lambda: _cursor(body))  # noqa: B023 - called at once
         # Some servers hand out a cursor on the last page too: an empty page ends it.
         if not page or not cursor or cursor in used:
             return list(found.values())
         used.add(cursor)
         params = {**params, "cursor": cursor}
     raise ApiError(SERVICE, action, f"more than {MAX_PAGES} pages of branches; giving up")
+
+
+def _cursor(body: Json) -> str | None:
+    pagination = body.get("pagination")
+    if pagination is None:
+        return None
+    if not isinstance(pagination, dict):
+        raise TypeError(f"pagination is {type(pagination).__name__}, not an object")
+    cursor = pagination.get("next")
+    if cursor is not None and not isinstance(cursor, str):
+        raise TypeError(f"pagination.next is {type(cursor).__name__}, not a string")
+    return cursor
 
 
 def hint(status: int, project: str, branch_id: str | None, role: str | None) -> str | None:
