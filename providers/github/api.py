@@ -14,7 +14,16 @@ import httpx
 
 from neon_sync import http
 from neon_sync.errors import ApiError, ConfigError
-from neon_sync.http import Retry, RetryPolicy, Sleep, call, json_message, make_client, retry_after
+from neon_sync.http import (
+    Retry,
+    RetryPolicy,
+    Sleep,
+    call,
+    check_base_url,
+    json_message,
+    make_client,
+    retry_after,
+)
 from neon_sync.providers.github.scope import Where
 from neon_sync.secret import Secret
 
@@ -68,6 +77,19 @@ def github_policy(retry: Retry, clock: Clock) -> RetryPolicy:
         return None
 
     return policy
+
+
+def token_of(env: Mapping[str, str]) -> str:
+    raw = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    if not raw:
+        raise ConfigError(f"GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN. {SCOPES_HINT}")
+    return raw
+
+
+def check_env(env: Mapping[str, str]) -> None:
+    """The token and API URL a run needs, checked before any request."""
+    token_of(env)
+    check_base_url(env.get("GITHUB_API_URL") or DEFAULT_URL, "GITHUB_API_URL")
 
 
 class Pacer:
@@ -152,12 +174,7 @@ class GitHubApi:
 
     def client(self) -> httpx.Client:
         if self._client is None:
-            raw = self._env.get("GITHUB_TOKEN") or self._env.get("GH_TOKEN")
-            if not raw:
-                raise ConfigError(
-                    f"GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN. {SCOPES_HINT}"
-                )
-            token = Secret(raw)  # remembered, so any output that echoes it is masked
+            token = Secret(token_of(self._env))  # remembered: output that echoes it is masked
             self._client = make_client(
                 self._env.get("GITHUB_API_URL") or DEFAULT_URL,
                 what="GITHUB_API_URL",

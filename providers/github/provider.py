@@ -17,6 +17,7 @@ from neon_sync import http
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
+from neon_sync.providers.github.api import check_env as api_check_env
 from neon_sync.providers.github.names import MAX_SECRETS, canonical, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Where, parse
 from neon_sync.providers.github.state import DEFAULT_VARIABLE, VariableStateStore
@@ -283,6 +284,9 @@ def _is_secret(current: Current) -> bool:
     # read() always sets `secret`; a Current made elsewhere may leave it None, and then
     # only a secret comes without a value.
     return current.value is None if current.secret is None else current.secret
+
+
+check_env = api_check_env  # the run checks the token and GITHUB_API_URL first (exit 2)
 
 
 def create(context: Context) -> GitHubProvider:

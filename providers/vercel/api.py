@@ -97,14 +97,25 @@ def _hint(spec: Spec) -> Callable[[httpx.Response], str | None]:
     return hint
 
 
+def token_of(env: Mapping[str, str]) -> str:
+    token = env.get("VERCEL_TOKEN")
+    if not token:
+        raise ConfigError(
+            "VERCEL_TOKEN is not set; create a token at https://vercel.com/account/tokens "
+            "and export it (or put it in the .env file beside the config)"
+        )
+    return token
+
+
+def check_env(env: Mapping[str, str]) -> None:
+    """The token and API URL a run needs, checked before any request."""
+    token_of(env)
+    http.check_base_url(env.get("VERCEL_API_URL") or DEFAULT_API_URL, "VERCEL_API_URL")
+
+
 class VercelApi:
     def __init__(self, env: Mapping[str, str], transport: Any, sleep: Any) -> None:
-        token = env.get("VERCEL_TOKEN")
-        if not token:
-            raise ConfigError(
-                "VERCEL_TOKEN is not set; create a token at https://vercel.com/account/tokens "
-                "and export it (or put it in the .env file beside the config)"
-            )
+        token = token_of(env)
         Secret(token)  # remembered, so scrub() masks it wherever it might show up
         retry = http.Retry()
         self.client = http.make_client(

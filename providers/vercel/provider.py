@@ -22,11 +22,15 @@ from neon_sync.errors import ApiError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 from neon_sync.providers.vercel import layout
 from neon_sync.providers.vercel.api import Env, VercelApi
+from neon_sync.providers.vercel.api import check_env as api_check_env
 from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
 from neon_sync.secret import scrub
 
 __all__ = ["OPTIONS", "VercelProvider", "create"]
 log = logging.getLogger("neon_sync.vercel")
+
+
+check_env = api_check_env  # the run checks VERCEL_TOKEN and VERCEL_API_URL first (exit 2)
 
 
 def create(context: Context) -> VercelProvider:

@@ -18,7 +18,7 @@ from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
 from neon_sync.engine.state import FileStore, State, StateStore, state_secret
-from neon_sync.errors import ConfigError
+from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import NeonClient
 from neon_sync.providers.base import Context
 
@@ -38,6 +38,7 @@ class Run:
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
     ) -> Plan:
+        check_settings(self.config, self.env)
         return make_plan(
             self.config,
             self.neon,
@@ -113,6 +114,21 @@ def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Map
         config_mod.load_dotenv_beside(found)
         env = dict(os.environ)
     return config_mod.load(found, env), env
+
+
+def check_settings(config: Config, env: Mapping[str, str]) -> None:
+    """Tokens and API URLs of each provider the rules use (hook `check_env(env)`): a missing
+    or malformed one is a config error, exit 2, before any request is made."""
+    used = {item.target for rule in config.rules for item in rule.items}
+    used |= {config.state_target} if config.state_target else set()
+    for name in sorted({config.targets[target].provider for target in used}):
+        try:
+            module = providers.module(name)
+        except ProviderError:
+            continue  # not installed here: the run reports it for its targets
+        check = getattr(module, "check_env", None)
+        if check is not None:
+            check(env)
 
 
 @contextmanager
