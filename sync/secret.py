@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 MASK = "****"
 
@@ -81,10 +82,20 @@ class _Registry:
 _registry = _Registry()
 
 
+def forms(value: str) -> set[str]:
+    """Every way `value` can show up in output: as typed, URL-encoded (in a URI path, query
+    or form body) and JSON-escaped (in an API error body that echoes it, `"` and `\\`
+    escaped, non-ASCII as is or as \\u escapes, `/` as is or as `\\/`)."""
+    encoded = {value, quote(value, safe=""), quote(value), quote_plus(value)}
+    escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    escaped |= {form.replace("/", "\\/") for form in escaped}
+    return encoded | escaped | {repr(value)[1:-1]}  # as a Python repr shows it
+
+
 def remember(value: str) -> None:
     if len(value) < 4:  # too short to mask without mangling ordinary text
         return
-    _registry.add({value, quote(value, safe="")})  # as typed, and as it stands inside a URI
+    _registry.add(forms(value))
 
 
 def on_new_secret(listener: Callable[[str], None]) -> None:

@@ -140,9 +140,9 @@ def cli(
     }
     seen_passwords: set[str] = set()
 
-    def run(*args: str, expect: int = 0) -> Result:
+    def run(*args: str, expect: int = 0, env_overrides: dict[str, str] | None = None) -> Result:
         seen_passwords.update(passwords(neon))
-        result = run_cli(*args, env=env)
+        result = run_cli(*args, env={**env, **(env_overrides or {})})
         seen_passwords.update(passwords(neon))
         for secret in {GH_TOKEN, VERCEL_TOKEN, NEON_KEY, *seen_passwords}:
             assert secret not in result.output, args

@@ -82,7 +82,10 @@ def github_policy(retry: Retry, clock: Clock) -> RetryPolicy:
 def token_of(env: Mapping[str, str]) -> str:
     raw = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
     if not raw:
-        raise ConfigError(f"GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN. {SCOPES_HINT}")
+        raise ConfigError(
+            "GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN to a token that may read and "
+            "write Actions secrets, variables and environments (see the README, target github)"
+        )
     return raw
 
 

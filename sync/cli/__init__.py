@@ -166,8 +166,13 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Print errors in full (secrets still masked).")
+    ] = False,
 ) -> None:
-    pass
+    from neon_sync.render import console
+
+    console.verbose = verbose
 
 
 cli_lifecycle.register(app)

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 Handler = Callable[..., httpx.Response]
+# Set on answers a test injected on purpose, so spec checks in tests can let them through.
+FAULT_HEADER = "x-emulator-fault"
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,8 @@ class Emulator:
         query = dict(request.url.params.multi_items())
         with self.lock:
             fault = self._take_fault(request.method, path)
-            response = self.authorize(request)
-            if fault is not None and (fault.mangle is None or response is None):
-                response = self._faulty(fault)
+            response = self._faulty(fault) if fault and fault.mangle is None else None
+            response = response or self.authorize(request)
             if response is None:
                 response = self._dispatch(request, path)
             if fault is not None and fault.mangle is not None and response.is_success:
@@ -118,7 +119,7 @@ class Emulator:
                     for k, v in response.headers.items()
                     if k.lower() not in {"content-length", "content-type"}
                 }
-                response = json_response(fault.status, mangled, kept)
+                response = json_response(fault.status, mangled, {**kept, FAULT_HEADER: "mangled"})
             self.log.append(Logged(request.method, path, query, body, response.status_code))
         return response
 
@@ -135,13 +136,14 @@ class Emulator:
         return None
 
     def _faulty(self, fault: Fault) -> httpx.Response:
+        marked = {**fault.headers, FAULT_HEADER: "injected"}
         if fault.html is not None:
-            headers = {"content-type": "text/html; charset=utf-8", **fault.headers}
+            headers = {"content-type": "text/html; charset=utf-8", **marked}
             return httpx.Response(fault.status, content=fault.html.encode(), headers=headers)
         if fault.body is not None:
-            return json_response(fault.status, fault.body, fault.headers)
+            return json_response(fault.status, fault.body, marked)
         response = self.error(fault.status, "injected fault")
-        response.headers.update(fault.headers)
+        response.headers.update(marked)
         return response
 
     def _dispatch(self, request: httpx.Request, path: str) -> httpx.Response:

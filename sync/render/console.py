@@ -52,8 +52,26 @@ def console(stream: TextIO | None = None) -> Console:
     return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
+MAX_MESSAGE = 300  # characters of an error line; `--verbose` prints the whole message
+verbose = False  # set by the CLI's `--verbose`
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """`message` on one line of at most `limit` characters."""
+    flat = " ".join(message.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 22].rstrip() + " ... (--verbose: all)"
+
+
 def error(message: str) -> None:
-    print(f"neon-sync: error: {scrub(message)}", file=sys.stderr)
+    """One line on stderr, capped (a service may answer with kilobytes); in full with
+    `--verbose`. Both scrubbed of every known secret."""
+    clean = scrub(message)
+    short = one_line(clean)
+    print(f"neon-sync: error: {short}", file=sys.stderr)
+    if verbose and short != clean:
+        print(f"neon-sync: details: {clean}", file=sys.stderr)
     from neon_sync.render import actions
 
     if actions.active():
