@@ -80,7 +80,8 @@ def conflict_message(item: dict[str, Any]) -> str:
 
 def render(record: dict[str, Any], decrypt: bool) -> dict[str, Any]:
     """A variable as the API shows it: sensitive values never, encrypted ones on request."""
-    out = dict(record)
+    # Vercel lists security findings per variable (none here); its SDK requires the field.
+    out = {**record, "securityIssues": []}
     if record["type"] == "sensitive":
         out.update(value="", decrypted=False)
     elif record["type"] == "encrypted" and not decrypt:
