@@ -171,6 +171,7 @@ class _Converter:
         self.env = env
         self.offline = offline
         self.count = 0
+        self.constructor = yaml.SafeLoader("")  # builds scalars; one for the whole file
 
     def convert(self, node: yaml.Node) -> Any:
         where = _where(self.file, node)
@@ -209,7 +210,7 @@ class _Converter:
             return items
         assert isinstance(node, yaml.ScalarNode)
         try:
-            value = yaml.SafeLoader("").construct_object(node)
+            value = self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError):
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise ConfigError(f"the value does not fit its tag {tag}", where) from None
