@@ -86,3 +86,33 @@ def test_scrub_masks_in_one_pass_so_overlapping_secrets_do_not_mangle_output() -
     remember("hunter2-long-password")
     remember("** *")  # a value that a mask followed by a space and a mask would contain
     assert scrub("a hunter2-long-password hunter2-long-password b") == "a **** **** b"
+
+
+def test_a_read_timeout_or_500_on_a_read_is_retried() -> None:
+    waits: list[float] = []
+    timeout = httpx.ReadTimeout("slow")
+    client, seen = client_for([timeout, httpx.Response(500), httpx.Response(200)], waits)
+    assert call(client, "GET", "/x", service="T", action="get x").status_code == 200
+    assert seen == ["GET", "GET", "GET"] and len(waits) == 2
+
+
+def test_a_write_is_not_repeated_after_a_read_timeout_or_500() -> None:
+    client, seen = client_for([httpx.ReadTimeout("slow")], [])
+    with pytest.raises(ApiError, match="timed out"):
+        call(client, "POST", "/x", service="T", action="post x")
+    client, seen_500 = client_for([httpx.Response(500)], [])
+    with pytest.raises(ApiError, match=r"\(500\)"):
+        call(client, "PATCH", "/x", service="T", action="patch x")
+    assert seen == ["POST"] and seen_500 == ["PATCH"]
+
+
+def test_a_rate_limit_past_the_bound_stops_the_service_for_the_run() -> None:
+    client, seen = client_for([httpx.Response(429, headers={"retry-after": "900"})], [])
+    with pytest.raises(ApiError, match=r"\(429\)"):
+        call(client, "GET", "/x", service="T", action="get x")
+    with pytest.raises(ApiError, match="not sent: T asked this run to wait"):
+        call(client, "GET", "/y", service="T", action="get y")
+    other, other_seen = client_for([httpx.Response(200)], [])  # a second client, same service
+    with pytest.raises(ApiError, match="not sent"):
+        call(other, "GET", "/z", service="T", action="get z")
+    assert seen == ["GET"] and other_seen == []  # nothing more left the process
