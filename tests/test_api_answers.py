@@ -32,7 +32,7 @@ def one_line(result: Any) -> str:
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert len(lines[0]) <= 400
+    assert len(lines[0]) <= 540
     return str(lines[0])
 
 

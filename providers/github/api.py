@@ -35,12 +35,9 @@ HEADERS = {"accept": "application/vnd.github+json", "x-github-api-version": "202
 RETRY = Retry(attempts=4, cap=120.0)
 MAX_PAGES = 100
 SCOPES_HINT = (
-    "A workflow's own GITHUB_TOKEN cannot manage secrets or variables: use a fine-grained "
-    "token (or GitHub App) with repository permissions Secrets, Variables and Environments "
-    "set to read and write, plus Administration write to create environments (organisation "
-    "scope: organisation Secrets and Variables), or a "
-    "classic token with the `repo` scope (plus `admin:org` for organisation secrets), "
-    "passed as GITHUB_TOKEN or GH_TOKEN"
+    "A workflow's own GITHUB_TOKEN cannot manage secrets or variables: use a fine-grained token "
+    "with Secrets, Variables and Environments read/write (Administration write to create "
+    "environments) or a classic token with the `repo` scope (`admin:org` for organisations)"
 )
 Clock = Callable[[], float]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+from neon_sync.choices import not_one_of
 from neon_sync.errors import ConfigError
 
 OPTIONS = frozenset(
@@ -130,7 +131,7 @@ def _org(where: str, options: Mapping[str, Any]) -> Where:
             raise ConfigError(f"{where}: `org:` and `{key}:` cannot be used together")
     visibility = options.get("visibility", "private")
     if visibility not in VISIBILITIES:
-        raise ConfigError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}")
+        raise ConfigError(f"{where}: {not_one_of(visibility, VISIBILITIES, 'visibility')}")
     raw = options.get("repositories", [])
     if not isinstance(raw, list):
         raise ConfigError(f"{where}: repositories must be a list of repository ids")

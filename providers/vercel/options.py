@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from neon_sync.choices import not_one_of
 from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
 from neon_sync.providers.base import Desired
@@ -132,7 +133,7 @@ def parse(options: Mapping[str, Any], env: Mapping[str, str]) -> Spec:
     sensitive = _flag(options, "sensitive")
     kind = options.get("type")
     if kind is not None and kind not in TYPES:
-        raise ConfigError(f"vercel: `type` must be one of {', '.join(TYPES)}, not {kind!r}")
+        raise ConfigError(f"vercel: {not_one_of(kind, TYPES, 'type')}")
     if sensitive and kind not in (None, "sensitive"):
         raise ConfigError(f"vercel: `sensitive: true` contradicts `type: {kind}`; keep one")
     if (sensitive or kind == "sensitive") and "development" in targets:
@@ -187,8 +188,8 @@ def _environments(value: Any) -> tuple[str, ...]:
     for name in names:
         if name not in ENVIRONMENTS:
             raise ConfigError(
-                f"vercel: unknown environment {name!r}; use {', '.join(ENVIRONMENTS)} "
-                "(custom environments are not supported yet)"
+                f"vercel: {not_one_of(name, ENVIRONMENTS, 'environment')}; "
+                "custom environments are not supported yet"
             )
     return tuple(sorted(set(names)))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from neon_sync.choices import check_choice
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import DEFAULT_API_HOST, Config, Neon
 from neon_sync.engine.desired import endpoints_by_branch, url_options
@@ -48,10 +49,8 @@ def connection_string(
     env: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Secret:
-    if endpoint_type not in ("read_write", "read_only"):
-        raise ConfigError("--endpoint-type must be read_write or read_only")
-    if format_ not in ("uri", "jdbc", "dsn", "prisma"):
-        raise ConfigError("--format must be uri, jdbc, dsn or prisma")
+    check_choice(endpoint_type, ("read_write", "read_only"), "--endpoint-type", None)
+    check_choice(format_, ("uri", "jdbc", "dsn", "prisma"), "--format", None)
     config, env = _optional_config(config_path, project_id, env)
     project = project_id or (config.neon.project_id if config else env.get("NEON_PROJECT_ID"))
     if not project:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from neon_sync import providers
+from neon_sync.choices import CHANNEL_BINDINGS, SSLMODES, check_choice, not_one_of
 from neon_sync.config import source as yamlsrc
-from neon_sync.config.choices import CHANNEL_BINDINGS, SSLMODES, check_choice, not_one_of
 from neon_sync.config.presets import PRESETS
 from neon_sync.config.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_template
 from neon_sync.config.source import LDict, Located, check_keys

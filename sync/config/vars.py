@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from neon_sync.config.choices import (
+from neon_sync.choices import (
     CHANNEL_BINDINGS,
     SSLMODES,
     URL_KINDS,

@@ -52,7 +52,7 @@ def console(stream: TextIO | None = None) -> Console:
     return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
-MAX_MESSAGE = 300  # characters of an error line; `--verbose` prints the whole message
+MAX_MESSAGE = 500  # characters of an error line; `--verbose` prints the whole message
 verbose = False  # set by the CLI's `--verbose`
 
 

@@ -307,7 +307,11 @@ def test_a_101st_secret_is_refused_before_any_write(
         ({"environment": ""}, {}, "environment is empty"),
         ({"create_environments": "maybe"}, {}, "create_environments must be true or false"),
         ({"org": "acme", "environment": "x"}, {}, "cannot be used together"),
-        ({"org": "acme", "visibility": "public"}, {}, "visibility must be one of"),
+        (
+            {"org": "acme", "visibility": "public"},
+            {},
+            "visibility: .public. is not one of all, private, selected",
+        ),
         (
             {"org": "acme", "visibility": "selected"},
             {},

@@ -83,7 +83,10 @@ def test_scope_ids_name_project_environments_and_branch(s: Setup) -> None:
         ({"environment": "production", "git_branch": "x"}, "git_branch"),
         ({"environment": ["preview", "development"], "git_branch": "x"}, "git_branch"),
         ({"environment": "development", "sensitive": True}, "development"),
-        ({"environment": "staging"}, "unknown environment"),
+        (
+            {"environment": "staging"},
+            "environment: 'staging' is not one of production, preview, development",
+        ),
         ({}, "environment"),
         ({"environment": "production", "sensitive": "yes"}, "true or false"),
         ({"environment": "production", "type": "secret"}, "type"),
