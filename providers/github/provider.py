@@ -11,23 +11,36 @@ import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from neon_sync.errors import ApiError, ConfigError, ProviderError
-from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.base import (
+    BaseProvider,
+    Context,
+    Current,
+    Desired,
+    Options,
+    Scope,
+    StateStore,
+    Write,
+)
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
 from neon_sync.providers.github.names import MAX_SECRETS, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Where, parse
 from neon_sync.providers.github.state import DEFAULT_VARIABLE, VariableStateStore
 from neon_sync.secret import Secret
 
-__all__ = ["OPTIONS", "GitHubProvider", "create", "state_store"]
+__all__ = ["OPTIONS", "GitHubProvider", "create"]
 MAX_ORG_SECRETS = 1000
 READ_CONCURRENCY = 4
 
 
-class GitHubProvider:
+class GitHubProvider(BaseProvider):
+    name = "github"
+
     def __init__(self, context: Context, *, clock: Clock | None = None) -> None:
+        super().__init__()
         self._env = context.env
         self.api = GitHubApi(
             context.env, context.transport, context.sleep or time.sleep, clock or time.time
@@ -35,7 +48,6 @@ class GitHubProvider:
         self._public_keys: dict[str, tuple[str, str]] = {}  # scope id -> (key_id, key)
         self._env_exists: dict[str, bool] = {}  # env scope id -> found by read/apply
         self._secret_counts: dict[str, int] = {}
-        self._kind: dict[tuple[str, str], bool] = {}  # (scope id, key) -> config's Desired.secret
         self._created: set[str] = set()
 
     def created_scopes(self) -> frozenset[str]:
@@ -55,7 +67,6 @@ class GitHubProvider:
         if desired.key == scope.options.get("state_variable", DEFAULT_VARIABLE):
             raise ConfigError(f"{label}: {desired.key} holds neon-sync's state; pick another name")
         check_size(desired.key, desired.value.reveal(), label)
-        self._kind[(scope.id, desired.key)] = desired.secret
 
     def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
         # GitHub has no bulk listing: two requests per scope, so a few scopes at a time (few
@@ -104,9 +115,9 @@ class GitHubProvider:
                 found[name] = Current(name, str(item["value"]), False, item.get("updated_at"))
         for item in secrets:
             name = str(item["name"]).upper()
-            if name in found and not self._kind.get((where.id, name), True):
-                continue  # held as both kinds and the config wants the variable: show that
-            found[name] = Current(name, None, True, item.get("updated_at"))
+            secret = Current(name, None, True, item.get("updated_at"))
+            # GitHub keeps secrets and variables apart: one name can be both.
+            found[name] = replace(found[name], twin=secret) if name in found else secret
         return found
 
     def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
@@ -253,6 +264,14 @@ class GitHubProvider:
         stamps = {str(s["name"]).upper(): s.get("updated_at") for s in listed}
         return {**done, **{key: stamps.get(key) for key in wanted}}
 
+    def state_store(self, options: Options) -> StateStore:
+        """neon-sync's state kept as one variable of the target's repository (or
+        organisation), for CI runs that start without the local state file."""
+        where = parse("state", options, self._env)
+        name = str(options.get("state_variable") or DEFAULT_VARIABLE)
+        check_name(name, "state_variable")
+        return VariableStateStore(self.api, where, name)
+
     def remove_scope(self, scope: Scope) -> bool:
         """Delete an environment scope if it holds no secrets and no variables; True if it
         is gone. For `--prune` of environments neon-sync created."""
@@ -282,13 +301,3 @@ def _is_secret(current: Current) -> bool:
 
 def create(context: Context) -> GitHubProvider:
     return GitHubProvider(context)
-
-
-def state_store(context: Context, options: Options) -> VariableStateStore:
-    """neon-sync's state kept as one variable of the target's repository (or organisation),
-    for CI runs that start without the local state file."""
-    where = parse("state", options, context.env)
-    name = str(options.get("state_variable") or DEFAULT_VARIABLE)
-    check_name(name, "state_variable")
-    api = GitHubApi(context.env, context.transport, context.sleep or time.sleep, time.time)
-    return VariableStateStore(api, where, name)

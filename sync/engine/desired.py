@@ -52,13 +52,8 @@ class Providers:
 
     def take_notes(self) -> list[str]:
         """What providers did beyond plain writes (a split variable, a redeploy) since the
-        last call, for the user: providers may keep such lines in an optional `notes` list."""
-        out: list[str] = []
-        for provider in self._made.values():
-            notes: list[str] = getattr(provider, "notes", [])
-            out += notes
-            notes.clear()
-        return out
+        last call, for the user."""
+        return [line for provider in self._made.values() for line in provider.take_notes()]
 
     def close(self) -> None:
         for provider in self._made.values():

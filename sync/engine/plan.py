@@ -76,7 +76,7 @@ def diff(
     for entry in entries:
         scope, desired = entry.scope, entry.desired
         wanted.add((scope.target, scope.id, desired.key))
-        found = current.get(scope, {}).get(desired.key)
+        found = _same_kind(current.get(scope, {}).get(desired.key), desired)
         action, reason = _compare(scope, desired, found, state)
         changes.append(
             Change(
@@ -96,6 +96,13 @@ def diff(
         deletes = _prunable(current, state, wanted, live_branches, prune_only)
         changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
     return sorted(changes)
+
+
+def _same_kind(found: Current | None, desired: Desired) -> Current | None:
+    """Of a name held as both a readable and a write-only value, the one the config wants."""
+    if found is not None and found.twin is not None and found.secret != desired.secret:
+        return found.twin
+    return found
 
 
 def _compare(
