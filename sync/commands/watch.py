@@ -193,7 +193,7 @@ class Watcher:
     def _report(self, outcome: Outcome) -> None:
         for change in outcome.done:
             self.log(
-                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope}) "
+                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope_id}) "
                 f"for {change.branch}"
             )
         for note in outcome.notes:

@@ -20,7 +20,7 @@ from neon_sync.secret import MASK, Secret
 
 
 @dataclass
-class Desire:
+class Resolution:
     """The outcome of resolving: entries, the scopes they live in, and per-target failures
     (a provider that is not installed, a branch with no compute) that do not stop the run."""
 
@@ -76,8 +76,8 @@ def resolve(
     neon: NeonClient,
     branches: Sequence[Branch],
     made: Providers,
-) -> Desire:
-    out = Desire()
+) -> Resolution:
+    out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
         for rule in config.rules:

@@ -1,5 +1,5 @@
-"""The diff: desired state + current state + state records -> a sorted list of Changes.
-Pure: no I/O. A plan is data; output.py renders it, engine.apply_plan carries it out."""
+"""The plan: desired state + current state + state records -> a sorted list of Changes.
+Pure: no I/O. A plan is data; render/ shows it, engine.apply carries it out."""
 
 from __future__ import annotations
 
@@ -30,13 +30,13 @@ class Action(StrEnum):
 @dataclass(frozen=True, order=True)
 class Change:
     target: str
-    scope: str
+    scope_id: str  # Scope.id, readable: ".env.alice", "environment:pr-12"
     key: str
     action: Action
     branch: str
     reason: str = ""
     masked: str = field(default="", compare=False)  # what the value looks like, masked
-    where: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
+    scope: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
     desired: Desired | None = field(default=None, compare=False, repr=False)
     current: Current | None = field(default=None, compare=False, repr=False)
 
@@ -44,7 +44,7 @@ class Change:
         return {
             "branch": self.branch,
             "target": self.target,
-            "scope": self.scope,
+            "scope": self.scope_id,
             "key": self.key,
             "action": self.action.value,
             "reason": self.reason,
@@ -180,7 +180,7 @@ def _empty_scopes(
             continue
         if only is not None and record.branch not in only:
             continue
-        going = {c.key for c in deletes if c.where == scope}
+        going = {c.key for c in deletes if c.scope == scope}
         if set(current[scope]) <= going:
             out.append(
                 Change(
@@ -201,3 +201,16 @@ def _empty_scopes(
 
 def pending(changes: Iterable[Change]) -> list[Change]:
     return [change for change in changes if change.action.writes]
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    errors: dict[str, str]  # target -> why it could not be planned
+    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
+    live: frozenset[str] = frozenset()
+    prune_only: frozenset[str] | None = None
+
+    @property
+    def pending(self) -> list[Change]:
+        return pending(self.changes)

@@ -14,8 +14,9 @@ import httpx
 
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
-from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
+from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
+from neon_sync.engine.plan import Plan
 from neon_sync.engine.state import FileStore, State, state_secret
 from neon_sync.errors import ConfigError
 from neon_sync.neon.client import NeonClient

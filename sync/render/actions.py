@@ -56,7 +56,7 @@ def write_summary(changes: Iterable[Change], errors: Mapping[str, str], applied:
         lines += ["| action | target | scope | key | branch | value |", "|---|---|---|---|---|---|"]
         for c in shown:
             value = c.masked if c.action is not Action.DELETE else ""
-            cells = (c.action.value, c.target, c.scope, c.key, c.branch, value)
+            cells = (c.action.value, c.target, c.scope_id, c.key, c.branch, value)
             lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     else:
         lines.append("Every target is up to date.")

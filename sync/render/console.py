@@ -123,7 +123,14 @@ def print_plan(
         for change in shown:
             label = DONE[change.action] if applied else change.action.value
             value = scrub(change.masked) if change.action is not Action.DELETE else ""
-            cells = (change.target, change.scope, change.key, change.branch, value, change.reason)
+            cells = (
+                change.target,
+                change.scope_id,
+                change.key,
+                change.branch,
+                value,
+                change.reason,
+            )
             # Text(), not markup: names and values may hold "[" and must print as they are
             table.add_row(Text(label, style=STYLE[change.action]), *(Text(c) for c in cells))
         out.print(table)
