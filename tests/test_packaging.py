@@ -36,7 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--wheel-dir",
             str(out),
             str(ROOT),
-        ],  # fmt: skip
+        ],
         check=True,
         capture_output=True,
     )
