@@ -7,7 +7,7 @@ sensitive, redeploy, type. Token VERCEL_TOKEN; API base VERCEL_API_URL.
 Every variable written carries a comment naming the Neon branch it came from, so `--prune`
 finds a deleted branch's variables without local state. What was done beyond plain writes
 (splitting a multi-environment variable, redeploying) is logged on the `neon_sync.vercel`
-logger and kept in `VercelProvider.notes`.
+logger and kept for `take_notes()`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from neon_sync.errors import ApiError, ProviderError
-from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.base import (
+    BaseProvider,
+    Context,
+    Current,
+    Desired,
+    Options,
+    Scope,
+    Write,
+)
 from neon_sync.providers.vercel import layout
-from neon_sync.providers.vercel.api import Env, VercelApi
-from neon_sync.providers.vercel.api import check_env as api_check_env
+from neon_sync.providers.vercel.api import Env, VercelApi, check_env
 from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
 from neon_sync.secret import scrub
 
@@ -30,21 +37,20 @@ __all__ = ["OPTIONS", "VercelProvider", "create"]
 log = logging.getLogger("neon_sync.vercel")
 
 
-check_env = api_check_env  # the run checks VERCEL_TOKEN and VERCEL_API_URL first (exit 2)
-
-
 def create(context: Context) -> VercelProvider:
     return VercelProvider(context)
 
 
-class VercelProvider:
+class VercelProvider(BaseProvider):
+    name = "vercel"
+
     def __init__(self, context: Context) -> None:
+        super().__init__()
         self._context = context
         self._api: VercelApi | None = None  # made on first use: `validate` needs no token
         self._envs: dict[tuple[str | None, str], list[Env]] = {}  # last listing per project
         self._locks: dict[tuple[str | None, str], threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
-        self.notes: list[str] = []
 
     @property
     def api(self) -> VercelApi:
@@ -54,6 +60,9 @@ class VercelProvider:
                     self._context.env, self._context.transport, self._context.sleep
                 )
             return self._api
+
+    def check_settings(self) -> None:
+        check_env(self._context.env)  # VERCEL_TOKEN and VERCEL_API_URL, before any request
 
     def scope(self, target: str, options: Options) -> Scope:
         spec = parse(options, self._context.env)
@@ -108,12 +117,6 @@ class VercelProvider:
                         f"{spec.label}: variables written, but {exc}", done
                     ) from None
         return done
-
-    def created_scopes(self) -> frozenset[str]:
-        return frozenset()  # a project's environments are Vercel's, not ours
-
-    def remove_scope(self, scope: Scope) -> bool:
-        return False
 
     def close(self) -> None:
         if self._api is not None:
@@ -178,7 +181,7 @@ class VercelProvider:
 
     def _note(self, text: str) -> None:
         text = scrub(text)
-        self.notes.append(text)
+        self.note(text)
         log.warning("%s", text)
 
     @staticmethod

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, quote_plus
 
-from neon_sync.engine.apply import Outcome, Plan
-from neon_sync.engine.plan import Action
+from neon_sync.engine.apply import Outcome
+from neon_sync.engine.plan import Action, Plan
 from neon_sync.engine.run import Run
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.neon.client import Branch

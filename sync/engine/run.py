@@ -12,15 +12,15 @@ from typing import Any
 
 import httpx
 
-from neon_sync import providers
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
-from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
+from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
-from neon_sync.engine.state import FileStore, State, StateStore, state_secret
+from neon_sync.engine.plan import Plan
+from neon_sync.engine.state import FileStore, State, state_secret
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import NeonClient
-from neon_sync.providers.base import Context
+from neon_sync.providers.base import Context, StateStore
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Run:
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
     ) -> Plan:
-        check_settings(self.config, self.env)
+        check_settings(self.config, self.providers)
         return make_plan(
             self.config,
             self.neon,
@@ -67,16 +67,6 @@ class Run:
         return outcome
 
 
-def api_key(env: Mapping[str, str]) -> str:
-    key = env.get("NEON_API_KEY")
-    if not key:
-        raise ConfigError(
-            "NEON_API_KEY is not set; create an API key in the Neon console and export it "
-            "(or put it in a .env file beside the config)"
-        )
-    return key
-
-
 def neon_client(
     settings: Neon,
     env: Mapping[str, str],
@@ -87,10 +77,12 @@ def neon_client(
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
-    return NeonClient(api_key(env), settings.project_id, api_host=settings.api_host, **kwargs)
+    return NeonClient(
+        env.get("NEON_API_KEY", ""), settings.project_id, api_host=settings.api_host, **kwargs
+    )
 
 
-def choose_store(config: Config, context: Context) -> StateStore:
+def choose_store(config: Config, context: Context, made: Providers) -> StateStore:
     """`state: {target: NAME}` keeps the state with that target; inside GitHub Actions the
     first GitHub target is used by default, since the runner's files are gone after the job."""
     name = config.state_target
@@ -99,12 +91,10 @@ def choose_store(config: Config, context: Context) -> StateStore:
     if name is None:
         return FileStore(config.state_path)
     target = config.targets[name]
-    module = providers.module(target.provider)
-    factory = getattr(module, "state_store", None)
-    if factory is None:
-        raise ConfigError(f"state target {name!r}: provider {target.provider!r} cannot hold state")
-    store: StateStore = factory(context, target.options)
-    return store
+    try:
+        return made.get(target.provider).state_store(target.options)
+    except ConfigError as exc:
+        raise ConfigError(f"state target {name!r}: {exc}") from None
 
 
 def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Mapping[str, str]]:
@@ -116,19 +106,17 @@ def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Map
     return config_mod.load(found, env), env
 
 
-def check_settings(config: Config, env: Mapping[str, str]) -> None:
-    """Tokens and API URLs of each provider the rules use (hook `check_env(env)`): a missing
+def check_settings(config: Config, made: Providers) -> None:
+    """Tokens and API URLs of each provider the rules use (hook `check_settings`): a missing
     or malformed one is a config error, exit 2, before any request is made."""
     used = {item.target for rule in config.rules for item in rule.items}
     used |= {config.state_target} if config.state_target else set()
     for name in sorted({config.targets[target].provider for target in used}):
         try:
-            module = providers.module(name)
+            provider = made.get(name)
         except ProviderError:
             continue  # not installed here: the run reports it for its targets
-        check = getattr(module, "check_env", None)
-        if check is not None:
-            check(env)
+        provider.check_settings()
 
 
 @contextmanager
@@ -145,10 +133,11 @@ def open_run(
     config, env = read_config(found, env)
     context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
     made = Providers(context)
-    store = choose_store(config, context)
+    store = choose_store(config, context, made)
     with neon_client(config.neon, env, transport, sleep) as neon:
         try:
             state = State.from_document(state_secret(env), store.load())
             yield Run(config, neon, made, store, state, env)
         finally:
             made.close()
+            store.close()

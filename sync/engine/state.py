@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from neon_sync import fileio
 from neon_sync.errors import StateError
@@ -34,14 +34,6 @@ class BadState(StateError):
             f"{problem}; it was not written by this neon-sync. Move it aside (neon-sync "
             "then treats write-only values as unknown once and rewrites them) and re-run"
         )
-
-
-class StateStore(Protocol):
-    def load(self) -> dict[str, Any] | None:
-        """The document last saved, None if there is none yet."""
-        ...
-
-    def save(self, document: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -168,3 +160,6 @@ class FileStore:
             fileio.atomic_write(self.path, data.encode("utf-8"), fileio.NEW_FILE_MODE)
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        return None
