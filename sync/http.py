@@ -165,6 +165,30 @@ def forget_rate_limits() -> None:
         _stopped.clear()
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Where a service's token and API URL come from, and what to say when the token is
+    missing: checked before a run's first request (exit 2), read again by its client."""
+
+    tokens: tuple[str, ...]  # environment variables, first set wins
+    url_setting: str
+    default_url: str
+    missing: str
+
+    def token(self, env: Mapping[str, str]) -> str:
+        found = next((env[name] for name in self.tokens if env.get(name)), None)
+        if found is None:
+            raise ConfigError(self.missing)
+        return found
+
+    def url(self, env: Mapping[str, str]) -> str:
+        return check_base_url(env.get(self.url_setting) or self.default_url, self.url_setting)
+
+    def check(self, env: Mapping[str, str]) -> None:
+        self.token(env)
+        self.url(env)
+
+
 def check_base_url(url: str, what: str) -> str:
     try:
         parts = urlsplit(url)

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 
 from neon_sync import http
-from neon_sync.errors import ApiError, ConfigError
+from neon_sync.errors import ApiError
 from neon_sync.http import (
     Retry,
     RetryPolicy,
+    Settings,
     Sleep,
     call,
-    check_base_url,
     json_message,
     make_client,
     retry_after,
@@ -76,20 +76,13 @@ def github_policy(retry: Retry, clock: Clock) -> RetryPolicy:
     return policy
 
 
-def token_of(env: Mapping[str, str]) -> str:
-    raw = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
-    if not raw:
-        raise ConfigError(
-            "GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN to a token that may read and "
-            "write Actions secrets, variables and environments (see the README, target github)"
-        )
-    return raw
-
-
-def check_env(env: Mapping[str, str]) -> None:
-    """The token and API URL a run needs, checked before any request."""
-    token_of(env)
-    check_base_url(env.get("GITHUB_API_URL") or DEFAULT_URL, "GITHUB_API_URL")
+SETTINGS = Settings(
+    tokens=("GITHUB_TOKEN", "GH_TOKEN"),
+    url_setting="GITHUB_API_URL",
+    default_url=DEFAULT_URL,
+    missing="GitHub needs a token: set GITHUB_TOKEN or GH_TOKEN to a token that may read and "
+    "write Actions secrets, variables and environments (see the README, target github)",
+)
 
 
 class Pacer:
@@ -174,10 +167,10 @@ class GitHubApi:
 
     def client(self) -> httpx.Client:
         if self._client is None:
-            token = Secret(token_of(self._env))  # remembered: output that echoes it is masked
+            token = Secret(SETTINGS.token(self._env))  # remembered: output echoing it is masked
             self._client = make_client(
-                self._env.get("GITHUB_API_URL") or DEFAULT_URL,
-                what="GITHUB_API_URL",
+                SETTINGS.url(self._env),
+                what=SETTINGS.url_setting,
                 headers={**HEADERS, "authorization": f"Bearer {token.reveal()}"},
                 transport=self._transport,
                 retry=RETRY,

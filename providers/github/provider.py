@@ -26,7 +26,7 @@ from neon_sync.providers.base import (
     StateStore,
     Write,
 )
-from neon_sync.providers.github.api import Clock, GitHubApi, check_env, seal, status_in
+from neon_sync.providers.github.api import SETTINGS, Clock, GitHubApi, seal, status_in
 from neon_sync.providers.github.names import MAX_SECRETS, canonical, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Holder, parse
 from neon_sync.providers.github.state import DEFAULT_VARIABLE, VariableStateStore
@@ -66,7 +66,7 @@ class GitHubProvider(BaseProvider):
         return canonical(key)
 
     def check_settings(self) -> None:
-        check_env(self._env)  # the token and GITHUB_API_URL, before any request (exit 2)
+        SETTINGS.check(self._env)  # the token and GITHUB_API_URL, before any request (exit 2)
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
         label = f"target {scope.target!r}"

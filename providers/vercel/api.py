@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from neon_sync import http
-from neon_sync.errors import ApiError, ConfigError
+from neon_sync.errors import ApiError
 from neon_sync.providers.vercel.options import Spec
 from neon_sync.secret import Secret, scrub
 
@@ -97,30 +97,23 @@ def _hint(spec: Spec) -> Callable[[httpx.Response], str | None]:
     return hint
 
 
-def token_of(env: Mapping[str, str]) -> str:
-    token = env.get("VERCEL_TOKEN")
-    if not token:
-        raise ConfigError(
-            "VERCEL_TOKEN is not set; create a token at https://vercel.com/account/tokens "
-            "and export it (or put it in the .env file beside the config)"
-        )
-    return token
-
-
-def check_env(env: Mapping[str, str]) -> None:
-    """The token and API URL a run needs, checked before any request."""
-    token_of(env)
-    http.check_base_url(env.get("VERCEL_API_URL") or DEFAULT_API_URL, "VERCEL_API_URL")
+SETTINGS = http.Settings(
+    tokens=("VERCEL_TOKEN",),
+    url_setting="VERCEL_API_URL",
+    default_url=DEFAULT_API_URL,
+    missing="VERCEL_TOKEN is not set; create a token at https://vercel.com/account/tokens "
+    "and export it (or put it in the .env file beside the config)",
+)
 
 
 class VercelApi:
     def __init__(self, env: Mapping[str, str], transport: Any, sleep: Any) -> None:
-        token = token_of(env)
+        token = SETTINGS.token(env)
         Secret(token)  # remembered, so scrub() masks it wherever it might show up
         retry = http.Retry()
         self.client = http.make_client(
-            env.get("VERCEL_API_URL") or DEFAULT_API_URL,
-            what="VERCEL_API_URL",
+            SETTINGS.url(env),
+            what=SETTINGS.url_setting,
             headers={"authorization": f"Bearer {token}"},
             transport=transport,
             retry=retry,

@@ -29,7 +29,7 @@ from neon_sync.providers.base import (
     Write,
 )
 from neon_sync.providers.vercel import layout
-from neon_sync.providers.vercel.api import Env, VercelApi, check_env
+from neon_sync.providers.vercel.api import SETTINGS, Env, VercelApi
 from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
 from neon_sync.secret import scrub
 
@@ -62,7 +62,7 @@ class VercelProvider(BaseProvider):
             return self._api
 
     def check_settings(self) -> None:
-        check_env(self._context.env)  # VERCEL_TOKEN and VERCEL_API_URL, before any request
+        SETTINGS.check(self._context.env)  # VERCEL_TOKEN and VERCEL_API_URL, before any request
 
     def scope(self, target: str, options: Options) -> Scope:
         spec = parse(options, self._context.env)
