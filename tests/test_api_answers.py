@@ -145,3 +145,22 @@ def test_missing_tokens_and_malformed_api_urls_are_config_errors(
 ) -> None:
     result = cli("sync", expect=2, env_overrides={setting: value})
     assert expected in one_line(result)
+
+
+def test_a_write_whose_answer_was_lost_is_not_repeated_and_a_rerun_converges(
+    cli: Cli, vercel: VercelEmulator
+) -> None:
+    vercel.inject(201, method="POST", path=r"/env$", drop=True)
+    result = cli("branch", "create", NAME, expect=1)
+    assert "Vercel API" in one_line_of(result, "Vercel API")
+    assert [e.method for e in vercel.log].count("POST") == 1  # a POST is never sent twice
+    landed = vercel_held(vercel)
+    assert {key for key, _ in landed} == {"DATABASE_URL", "DATABASE_URL_UNPOOLED"}
+    cli("sync", "-b", NAME)
+    assert vercel_held(vercel) == landed and len(vercel.envs("shop")) == 2
+
+
+def one_line_of(result: Any, marker: str) -> str:
+    (line,) = [line for line in result.stderr.splitlines() if marker in line]
+    assert "Traceback" not in result.output
+    return str(line)

@@ -44,6 +44,7 @@ class Fault:
     body: Any = None
     html: str | None = None  # answer with this page (a sign-in or proxy page), not JSON
     mangle: Callable[[Any], Any] | None = None  # serve, then pass the JSON answer through this
+    drop: bool = False  # serve (a write lands), then drop the connection without an answer
 
 
 def json_response(
@@ -79,13 +80,15 @@ class Emulator:
         body: Any = None,
         html: str | None = None,
         mangle: Callable[[Any], Any] | None = None,
+        drop: bool = False,
     ) -> None:
         """Answer the next `times` matching requests with `status` instead of serving them;
         `html`: with that page; `mangle`: serve them, and answer `mangle(answer's JSON)`
-        (a field of the wrong type, a missing one) with `status`."""
+        (a field of the wrong type, a missing one) with `status`; `drop`: serve them, then
+        drop the connection unanswered (a write that landed though the client saw it fail)."""
         with self.lock:
             self.faults.append(
-                Fault(status, times, method, path, dict(headers or {}), body, html, mangle)
+                Fault(status, times, method, path, dict(headers or {}), body, html, mangle, drop)
             )
 
     @property
@@ -108,7 +111,8 @@ class Emulator:
         query = dict(request.url.params.multi_items())
         with self.lock:
             fault = self._take_fault(request.method, path)
-            response = self._faulty(fault) if fault and fault.mangle is None else None
+            served = fault is not None and (fault.mangle is not None or fault.drop)
+            response = self._faulty(fault) if fault and not served else None
             response = response or self.authorize(request)
             if response is None:
                 response = self._dispatch(request, path)
@@ -121,6 +125,8 @@ class Emulator:
                 }
                 response = json_response(fault.status, mangled, {**kept, FAULT_HEADER: "mangled"})
             self.log.append(Logged(request.method, path, query, body, response.status_code))
+        if fault is not None and fault.drop:
+            raise httpx.RemoteProtocolError("the emulator dropped the connection", request=request)
         return response
 
     def _take_fault(self, method: str, path: str) -> Fault | None:

@@ -29,7 +29,11 @@ def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
                 headers=list(self.headers.items()),
                 content=body,
             )
-            response = app(request)
+            try:
+                response = app(request)
+            except httpx.RemoteProtocolError:
+                self.close_connection = True  # a dropped connection: close without answering
+                return
             payload = response.read()
             self.send_response(response.status_code)
             for name, value in response.headers.multi_items():
