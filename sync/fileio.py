@@ -44,12 +44,12 @@ def remove_stale_temps(path: Path) -> list[Path]:
 
 
 def _owner_alive(temp: Path) -> bool:
-    pid_text = temp.name[len(temp.name.rsplit(TEMP_MARK, 1)[0]) + len(TEMP_MARK) :].split("-")[0]
+    pid_text = temp.name.rsplit(TEMP_MARK, 1)[1].split("-")[0]
     if not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
-        return False  # ours, from a write that did not finish (we are single-writer per file)
+        return True  # this run's: another thread may be writing the same file right now
     if sys.platform == "win32":  # no signal 0: judge by age
         try:
             return time.time() - temp.stat().st_mtime < STALE_AFTER
