@@ -43,7 +43,8 @@ def test_neon_pagination_of_the_wrong_type_is_one_line_exit_1(cli: Cli, neon: Se
     neon.inject(200, method="GET", path=r"/branches$", mangle=stringy)
     line = one_line(cli("sync", expect=1))
     assert "Neon API: list the branches" in line
-    assert "unexpected answer (pagination is str, not an object)" in line
+    route = f"GET /api/v2/projects/{neon.project_id}/branches"
+    assert f"{route} answered an unexpected shape (pagination is str, not an object)" in line
 
 
 def test_neon_null_branch_name_or_endpoint_host_is_one_line_exit_1(
@@ -60,6 +61,7 @@ def test_neon_null_branch_name_or_endpoint_host_is_one_line_exit_1(
     neon.inject(200, method="GET", path=r"/endpoints$", mangle=hostless)
     line = one_line(cli("sync", expect=1))
     assert "Neon API: list the endpoints" in line and "host is NoneType" in line
+    assert f"GET /api/v2/projects/{neon.project_id}/endpoints answered" in line
     assert not (tmp_path / ".env").exists()
 
 

@@ -3,6 +3,7 @@ those, the hints added to Neon's errors, and the wait for a write's operations."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from neon_sync.errors import ApiError
-from neon_sync.http import json_body
+from neon_sync.http import json_body, route_of
 from neon_sync.secret import MASK, Secret, remember
 
 SERVICE = "Neon"
@@ -106,7 +107,13 @@ def uri_secret(uri: str) -> Secret:
     return Secret(uri, parts._replace(netloc=f"{user}:{MASK}@{host}").geturl())
 
 
+# The route of the answer this thread parsed last: parse() runs right after json_of() in
+# the same thread, and names it in its errors without every call site passing it along.
+_answer = threading.local()
+
+
 def json_of(response: httpx.Response, action: str) -> Json:
+    _answer.route = route_of(response)
     body: Json = json_body(response, service=SERVICE, action=action)
     return body
 
@@ -117,7 +124,8 @@ def parse(action: str, build: Callable[[], _T]) -> _T:
         return build()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"field {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
-        message = f"unexpected answer ({detail})"
+        route = getattr(_answer, "route", None)
+        message = f"{route} answered an unexpected shape ({detail})" if route else detail
         raise ApiError(SERVICE, action, message) from None
 
 
