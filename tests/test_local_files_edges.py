@@ -105,3 +105,26 @@ def test_new_files_are_0600_and_existing_modes_are_kept(cli: Run, tmp_path: Path
     assert env_file.stat().st_mode & 0o777 == 0o640
     assert (tmp_path / ".env.alice").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / ".neon-sync" / "state.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_atomic_write_works_where_modes_and_folder_fsync_do_not_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows: no folder fsync, chmod may not apply, no signal 0 to probe a process."""
+    import sys
+
+    def no_chmod(path: object, mode: int) -> None:
+        raise NotImplementedError
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "chmod", no_chmod)
+    target = tmp_path / ".env"
+    young = tmp_path / ".env.neon-sync-99999999-00000001.tmp"
+    old = tmp_path / ".env.neon-sync-99999998-00000002.tmp"
+    for leftover in (young, old):
+        leftover.write_text("x")
+    os.utime(old, (1, 1))  # long ago: a killed run's
+    fileio.atomic_write(target, b"A=1\n")
+    assert target.read_bytes() == b"A=1\n"
+    assert young.exists() and not old.exists()  # by age, as no process can be probed
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".env", young.name])
