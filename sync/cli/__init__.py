@@ -11,6 +11,7 @@ import typer
 
 from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
+from neon_sync.cli import check as cli_check
 from neon_sync.cli.options import BranchOpt, ConfigOpt, JsonOpt, PruneOpt, handled
 
 EXIT_PENDING = 3
@@ -163,6 +164,7 @@ def _root(
 
 
 cli_lifecycle.register(app)
+cli_check.register(app)
 
 
 def main() -> None:

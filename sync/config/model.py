@@ -16,6 +16,7 @@ from neon_sync.config.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_t
 from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.neon.formats import CHANNEL_BINDING_CHOICES, SSLMODES, one_of
 
 CONFIG_NAME = "neon-sync.yaml"
 DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
@@ -146,6 +147,10 @@ def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
     values["api_host"] = env.get("NEON_API_HOST") or raw.get("api_host") or DEFAULT_API_HOST
     if not isinstance(raw.get("sni_workaround", False), bool):
         raise ConfigError("neon.sni_workaround must be true or false", raw.at("sni_workaround"))
+    # Checked here too, so a typo points at its line rather than failing at the first string.
+    for key, choices in (("sslmode", SSLMODES), ("channel_binding", CHANNEL_BINDING_CHOICES)):
+        if key in raw and raw[key] not in choices:
+            raise ConfigError(f"neon.{key} must be {one_of(choices)}", raw.at(key))
     return Neon(**values)
 
 

@@ -182,6 +182,7 @@ def url_options(
         sni_workaround=sni,
         params=dict(var.params) if var else {},
         bare=var.bare if var else False,
+        credentials=var.credentials if var else True,
     )
 
 
