@@ -75,7 +75,7 @@ def probe(
             version = _version(conn.info.server_version)
             tls = tls_version(conn) if conn.pgconn.ssl_in_use else None
     except psycopg.Error as exc:
-        message = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc))
+        message = scrub(" ".join(str(exc).split()) or type(exc).__name__)
         return Result(False, target.pooled, target.host, error=message, cause=explain(str(exc)))
     return Result(True, target.pooled, target.host, ms, version, tls)
 

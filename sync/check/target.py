@@ -70,8 +70,7 @@ def looks_like_connection(text: str) -> bool:
     head = text.lstrip()[:40].lower()
     return (
         head.startswith(("postgres://", "postgresql://", "postgresql+", "jdbc:postgresql://"))
-        or bool(re.match(r"host\s*=", head))
-        or bool(re.match(r"(server|host)\s*=[^;]*;", head, re.IGNORECASE))
+        or bool(re.match(r"(server|host)\s*=", head))
     )
 
 
@@ -85,7 +84,9 @@ def read(text: str) -> Target:
         return Target("uri", _url(stripped))
     if lower.startswith("postgresql+"):
         return Target("sqlalchemy", _url("postgresql" + stripped[stripped.index(":") :]))
-    if ";" in stripped or re.match(r"server\s*=", lower):
+    # A host name holds neither ";" nor a space: what follows the first one tells the two
+    # key=value grammars apart (Npgsql's "Host=h;..." from libpq's "host=h dbname=...").
+    if re.match(r"(host|server)\s*=\s*[^;\s]*\s*;", lower):
         return Target("npgsql", _npgsql(stripped))
     if re.match(r"host\s*=", lower):
         return Target("dsn", _dsn(stripped))

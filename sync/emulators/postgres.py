@@ -41,6 +41,12 @@ class LocalPostgres:
         }
 
 
+def stop_server(pg: LocalPostgres) -> None:
+    """Stop the Postgres server (PgBouncer stays up), as a suspended or crashed compute."""
+    _run([binary("pg_ctl") or "pg_ctl", "-D", str(pg.folder / "data"), "-m", "fast", "-w",
+          "stop"], _runas())  # fmt: skip
+
+
 def binary(name: str) -> str | None:
     """`name` on PATH, else in Debian's versioned server folder (newest first)."""
     found = shutil.which(name)

@@ -33,13 +33,19 @@ APP_DATABASE = "shop data"
 
 
 @dataclass(frozen=True)
-class Layer:
-    pg: LocalPostgres
+class Strings:
+    """What a real `neon-sync sync` wrote for every preset, against the Neon emulator."""
+
     direct_host: str
     pooled_host: str
-    written: dict[str, dict[str, str]]  # preset -> the .env file neon-sync wrote for it
+    written: dict[str, dict[str, str]]  # preset (or "app") -> the .env file written for it
     config: Path
-    env: dict[str, str]
+    env: dict[str, str]  # reaches the emulator, which stays up for the session
+
+
+@dataclass(frozen=True)
+class Layer(Strings):
+    pg: LocalPostgres
 
     def resolve(self) -> dict[str, tuple[str, int]]:
         return self.pg.resolve_for(self.direct_host, self.pooled_host)
@@ -53,7 +59,9 @@ def _require_or_skip() -> None:
     missing = missing_binaries()
     if not missing:
         return
-    reason = f"the real-Postgres layer needs {', '.join(missing)} (apt-get install postgresql pgbouncer)"
+    reason = (
+        f"the real-Postgres layer needs {', '.join(missing)} (apt-get install postgresql pgbouncer)"
+    )
     # .ci/run installs them and sets this: there a missing binary is a failure, not a skip.
     if os.environ.get("NEON_SYNC_REALPG") == "required":
         pytest.fail(reason)
@@ -85,8 +93,7 @@ def _config(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def layer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layer]:
-    _require_or_skip()
+def strings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strings]:
     neon = NeonEmulator(api_key=KEY)
     project = neon.add_project("realpg", region="aws-us-east-2")
     neon.add_role(project, "main", "neondb_owner", OWNER_PASSWORD)
@@ -95,12 +102,7 @@ def layer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layer]:
     direct = neon.endpoint(project, "main")["host"]
     folder = tmp_path_factory.mktemp("realpg")
     config = _config(folder)
-    roles = {"neondb_owner": OWNER_PASSWORD, APP_ROLE: APP_PASSWORD}
-    databases = {"neondb": "neondb_owner", APP_DATABASE: APP_ROLE}
-    # The wildcard covers the endpoint's direct and -pooler hosts, so drivers that verify
-    # the certificate (node-postgres) can, given it as a CA.
-    wildcard = "*." + direct.partition(".")[2]
-    with serve(neon.handle) as url, local_postgres(roles, databases, [wildcard]) as pg:
+    with serve(neon.handle) as url:
         env = {"NEON_API_HOST": url + "/api/v2", "NEON_API_KEY": KEY, "NEON_PROJECT_ID": project}
         with open_run(str(config), env) as run:
             outcome = run.sync()
@@ -109,4 +111,17 @@ def layer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layer]:
             path.name.removeprefix(".env."): {k: v or "" for k, v in dotenv_values(path).items()}
             for path in folder.glob(".env.*")
         }
-        yield Layer(pg, direct, pooled_host(direct), written, config, env)
+        yield Strings(direct, pooled_host(direct), written, config, env)
+
+
+@pytest.fixture(scope="session")
+def layer(strings: Strings) -> Iterator[Layer]:
+    """The strings, and a local Postgres + PgBouncer holding their roles and databases."""
+    _require_or_skip()
+    roles = {"neondb_owner": OWNER_PASSWORD, APP_ROLE: APP_PASSWORD}
+    databases = {"neondb": "neondb_owner", APP_DATABASE: APP_ROLE}
+    # The wildcard covers the endpoint's direct and -pooler hosts, so drivers that verify
+    # the certificate (node-postgres) can, given it as a CA.
+    wildcard = "*." + strings.direct_host.partition(".")[2]
+    with local_postgres(roles, databases, [wildcard]) as pg:
+        yield Layer(**vars(strings), pg=pg)

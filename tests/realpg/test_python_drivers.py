@@ -37,6 +37,11 @@ def address(layer: Layer, text: str) -> dict[str, str]:
     return out
 
 
+def connect(layer: Layer, text: str) -> psycopg.Connection[tuple[object, ...]]:
+    # make_conninfo is libpq's own merge: the string's keywords, these few overridden.
+    return psycopg.connect(psycopg.conninfo.make_conninfo(text, **address(layer, text)))
+
+
 def expect(layer: Layer, row: tuple[object, ...], user: str, db: str, host: str) -> None:
     assert row[:2] == (user, db)
     # Direct: the server sees TLS. Pooled: PgBouncer's server side is a Unix socket; its
@@ -63,7 +68,7 @@ def test_psycopg_connects_through_preset_strings(
     text = layer.written[preset][var]
     host = host_of(text)
     assert host == (layer.pooled_host if kind == "pooled" else layer.direct_host)
-    with psycopg.connect(text, **address(layer, text)) as conn:
+    with connect(layer, text) as conn:
         assert conn.pgconn.ssl_in_use
         expect(layer, conn.execute(QUERY).fetchone() or (), "neondb_owner", "neondb", host)
 
@@ -74,7 +79,7 @@ def test_psycopg_reads_escaped_role_and_database_in_uri_and_dsn(
     layer: Layer, fmt: str, kind: str
 ) -> None:
     text = layer.written["app"][f"{fmt}_{kind}"]
-    with psycopg.connect(text, **address(layer, text)) as conn:
+    with connect(layer, text) as conn:
         row = conn.execute(QUERY).fetchone() or ()
         expect(layer, row, APP_ROLE, APP_DATABASE, host_of(text))
 
@@ -147,12 +152,16 @@ def test_asyncpg_connects_with_its_preset(layer: Layer) -> None:
     expect(layer, asyncio.run(run()), "neondb_owner", "neondb", layer.pooled_host)
 
 
-@pytest.mark.parametrize(("preset", "var"), [("sqlalchemy", "DATABASE_URL"), ("app", "SQLALCHEMY_DIRECT")])
+@pytest.mark.parametrize(
+    ("preset", "var"), [("sqlalchemy", "DATABASE_URL"), ("app", "SQLALCHEMY_DIRECT")]
+)
 def test_sqlalchemy_connects_with_its_url(layer: Layer, preset: str, var: str) -> None:
     sqlalchemy = pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the dev extra")
     text = layer.written[preset][var]
     assert text.startswith("postgresql+psycopg://")
-    engine = sqlalchemy.create_engine(text, connect_args=address(layer, text), poolclass=sqlalchemy.pool.NullPool)
+    engine = sqlalchemy.create_engine(
+        text, connect_args=address(layer, text), poolclass=sqlalchemy.pool.NullPool
+    )
     with engine.connect() as conn:
         row = tuple(conn.execute(sqlalchemy.text(QUERY)).one())
     user, db = ("neondb_owner", "neondb") if preset == "sqlalchemy" else (APP_ROLE, APP_DATABASE)
