@@ -68,10 +68,9 @@ class Target:
 def looks_like_connection(text: str) -> bool:
     """Whether a variable's value is a connection string at all (not PGHOST, a port, ...)."""
     head = text.lstrip()[:40].lower()
-    return (
-        head.startswith(("postgres://", "postgresql://", "postgresql+", "jdbc:postgresql://"))
-        or bool(re.match(r"(server|host)\s*=", head))
-    )
+    return head.startswith(
+        ("postgres://", "postgresql://", "postgresql+", "jdbc:postgresql://")
+    ) or bool(re.match(r"(server|host)\s*=", head))
 
 
 def read(text: str) -> Target:

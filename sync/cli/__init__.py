@@ -13,6 +13,7 @@ from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
 from neon_sync.cli import check as cli_check
 from neon_sync.cli.options import BranchOpt, ConfigOpt, JsonOpt, PruneOpt, handled
+from neon_sync.neon.formats import ENDPOINT_TYPES, FORMAT_HELP_TEXT, one_of
 
 EXIT_PENDING = 3
 
@@ -91,15 +92,26 @@ def url(
     database: Annotated[str | None, typer.Option("--database", "-d")] = None,
     role: Annotated[str | None, typer.Option("--role", "-r")] = None,
     endpoint_type: Annotated[
-        str, typer.Option("--endpoint-type", help="read_write or read_only")
+        str, typer.Option("--endpoint-type", help=one_of(ENDPOINT_TYPES))
     ] = "read_write",
-    format_: Annotated[str, typer.Option("--format", help="uri, jdbc, dsn or prisma")] = "uri",
+    format_: Annotated[str, typer.Option("--format", help=FORMAT_HELP_TEXT)] = "uri",
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Print every NAME=value of this preset instead."),
+    ] = None,
     project_id: Annotated[str | None, typer.Option("--project-id")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Print one connection string (this command alone prints a secret, on purpose)."""
-    from neon_sync.commands.url import connection_string
+    from neon_sync.commands.url import connection_string, preset_strings
 
+    if preset is not None:
+        for name, secret in preset_strings(
+            branch, preset, database=database, role=role, endpoint_type=endpoint_type,
+            project_id=project_id, config_path=config,
+        ):  # fmt: skip
+            print(f"{name}={secret.reveal()}")
+        return
     value = connection_string(
         branch,
         pooled=pooled,
@@ -141,11 +153,24 @@ def demo(
     keep: Annotated[
         str | None, typer.Option("--keep", help="Write the demo's files into this folder.")
     ] = None,
+    postgres: Annotated[
+        bool,
+        typer.Option(
+            "--postgres",
+            help="Then start a throwaway local Postgres + PgBouncer (server binaries on PATH) "
+            "and `check` every string the demo wrote.",
+        ),
+    ] = False,
 ) -> None:
     """Run the example neon-sync.yaml against bundled emulators: no account, no network."""
     from neon_sync.commands.demo import run_demo
 
-    run_demo(keep)
+    if postgres:
+        from neon_sync.check.probe import require_driver
+
+        require_driver()
+    if not run_demo(keep, postgres):
+        raise typer.Exit(1)
 
 
 def _version(value: bool) -> None:

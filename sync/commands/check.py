@@ -60,6 +60,7 @@ def check_config(
     branches: Sequence[str],
     resolve: Mapping[str, tuple[str, int]],
     env: Mapping[str, str] | None = None,
+    no_channel_binding: frozenset[str] = frozenset(),
 ) -> tuple[list[Checked], dict[str, str]]:
     """Every connection string the config would write for `branches` (all when empty), each
     checked once however many targets it goes to; plus targets that could not be resolved."""
@@ -82,7 +83,9 @@ def check_config(
                 seen[value] = (key, f"{target} ({scope}) @ {branch}", _siblings(key, values))
     jobs = [(name, where, value, extra) for value, (name, where, extra) in seen.items()]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        checked = list(pool.map(lambda job: _one(*job, resolve=resolve), jobs))
+        checked = list(
+            pool.map(lambda job: _one(*job, resolve=resolve, relax=no_channel_binding), jobs)
+        )
     return checked, found.errors
 
 
@@ -100,6 +103,7 @@ def _one(
     extra: Mapping[str, str] | None = None,
     *,
     resolve: Mapping[str, tuple[str, int]],
+    relax: frozenset[str] = frozenset(),
 ) -> Checked:
     target = read(value)
     if not target.has_password and extra:
@@ -107,7 +111,7 @@ def _one(
     if not target.has_password:
         result = Result(False, target.pooled, target.host, cause="skipped: no password in it")
         return Checked(name, where, target.format, result)
-    return Checked(name, where, target.format, probe(target, resolve))
+    return Checked(name, where, target.format, probe(target, resolve, no_channel_binding=relax))
 
 
 def failed(checked: Sequence[Checked]) -> bool:

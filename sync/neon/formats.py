@@ -18,6 +18,8 @@ FORMAT_HELP: dict[Format, str] = {
     "npgsql": "Host=..;Database=..;Username=..;SSL Mode=Require (.NET Npgsql)",
 }
 
+FORMAT_HELP_TEXT = "; ".join(f"{name}: {text}" for name, text in FORMAT_HELP.items())
+
 EndpointType = Literal["read_write", "read_only"]
 ENDPOINT_TYPES: tuple[EndpointType, ...] = get_args(EndpointType)
 UrlKind = Literal["pooled", "direct"]

@@ -55,7 +55,7 @@ class Layer(Strings):
         return self.pg.pooled_port if host == self.pooled_host else self.pg.direct_port
 
 
-def _require_or_skip() -> None:
+def require_or_skip() -> None:
     missing = missing_binaries()
     if not missing:
         return
@@ -117,7 +117,7 @@ def strings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strings]:
 @pytest.fixture(scope="session")
 def layer(strings: Strings) -> Iterator[Layer]:
     """The strings, and a local Postgres + PgBouncer holding their roles and databases."""
-    _require_or_skip()
+    require_or_skip()
     roles = {"neondb_owner": OWNER_PASSWORD, APP_ROLE: APP_PASSWORD}
     databases = {"neondb": "neondb_owner", APP_DATABASE: APP_ROLE}
     # The wildcard covers the endpoint's direct and -pooler hosts, so drivers that verify

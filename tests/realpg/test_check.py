@@ -11,7 +11,7 @@ from pathlib import Path
 
 from neon_sync.emulators.postgres import local_postgres, stop_server
 from tests.conftest import Result
-from tests.realpg.conftest import OWNER_PASSWORD, Layer
+from tests.realpg.conftest import OWNER_PASSWORD, Layer, require_or_skip
 
 ENCODED = "p%40ss"
 
@@ -115,3 +115,19 @@ def test_check_reports_a_stopped_server(
     assert not only["ok"] and "Connection refused" in only["error"]
     assert "server is stopped" in only["cause"]
     assert_no_password(after)
+
+
+def test_demo_postgres_ends_with_check_connecting_through_every_string(
+    run_cli: Callable[..., Result],
+) -> None:
+    require_or_skip()
+    result = run_cli("demo", "--postgres")
+    assert result.exit_code == 0, result.output
+    _, _, report = result.stdout.partition(
+        "neon-sync check, against a local Postgres and PgBouncer"
+    )
+    lines = [line for line in report.splitlines() if line.strip()]
+    assert len(lines) == 8  # the demo writes 8 distinct strings
+    assert all(" ok " in line and "TLSv1." in line for line in lines), report
+    assert {line.split()[2] for line in lines} == {"pooled", "direct"}
+    assert "****" not in report and "password=" not in report
