@@ -24,6 +24,7 @@ from types import MappingProxyType
 from urllib.parse import quote
 
 from neon_sync.errors import ConfigError
+from neon_sync.neon import keyvalue
 from neon_sync.neon.formats import CHANNEL_BINDINGS, FORMATS, SSLMODES, Format
 from neon_sync.secret import MASK, Secret, remember
 
@@ -37,10 +38,6 @@ PRISMA_POOLED = (("pgbouncer", "true"), ("connect_timeout", "15"))
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 _PARAM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# libpq needs quotes around a dsn value that is empty or holds isspace(), ' or \. Which bytes
-# isspace() matches depends on the C locale, so only a known-plain ASCII set goes unquoted;
-# "=" is quoted too, so options='endpoint=ep-...' reads as in Neon's docs.
-_DSN_PLAIN = re.compile(r"[A-Za-z0-9_.:/@+~,*-]+")
 
 
 @dataclass(frozen=True)
@@ -202,49 +199,35 @@ def _jdbc(info: ConnectionInfo, options: UrlOptions, host: str, password: str, m
 
 
 def _dsn(info: ConnectionInfo, options: UrlOptions, host: str, password: str, mask: bool) -> str:
-    pairs = [("host", host)]
-    if info.port != DEFAULT_PORT:
-        pairs.append(("port", str(info.port)))
-    pairs.append(("dbname", info.database))
-    if options.credentials:
-        pairs.append(("user", info.role))
-    if password:
-        pairs.append(("password", MASK if mask else password))
-    if not mask:
-        pairs += _option_pairs(info, options, fixed=tuple(key for key, _ in pairs))
-    return " ".join(f"{key}={_dsn_value(value)}" for key, value in pairs)
-
-
-# Npgsql's keywords for what the other formats call sslmode and channel_binding, and its
-# spelling of their values (case-insensitive there; written as its docs do).
-_NPGSQL_KEYS = {"sslmode": "SSL Mode", "channel_binding": "Channel Binding", "options": "Options"}
-_NPGSQL_PLAIN = re.compile(r"[^;'\"\s\x00-\x1f\x7f-\x9f]+( [^;'\"\s\x00-\x1f\x7f-\x9f]+)*")
-_NPGSQL_VALUES = {"verify-ca": "VerifyCA", "verify-full": "VerifyFull"}
+    return keyvalue.dsn(_keyword_pairs(info, options, host, password, mask, keyvalue.DSN_KEYS))
 
 
 def _npgsql(info: ConnectionInfo, options: UrlOptions, host: str, password: str, mask: bool) -> str:
-    pairs = [("Host", host)]
+    names = keyvalue.NPGSQL_KEYS
+    return keyvalue.npgsql(_keyword_pairs(info, options, host, password, mask, names))
+
+
+def _keyword_pairs(
+    info: ConnectionInfo,
+    options: UrlOptions,
+    host: str,
+    password: str,
+    mask: bool,
+    names: tuple[str, str, str, str, str],
+) -> list[tuple[str, str]]:
+    """The key=value formats' pairs: host, port (unless 5432), database, user, password,
+    under the format's own `names` for those five; then the options (not in a masked form)."""
+    pairs = [(names[0], host)]
     if info.port != DEFAULT_PORT:
-        pairs.append(("Port", str(info.port)))
-    pairs.append(("Database", info.database))
+        pairs.append((names[1], str(info.port)))
+    pairs.append((names[2], info.database))
     if options.credentials:
-        pairs.append(("Username", info.role))
+        pairs.append((names[3], info.role))
     if password:
-        pairs.append(("Password", MASK if mask else password))
+        pairs.append((names[4], MASK if mask else password))
     if not mask:
-        for key, value in _option_pairs(info, options, fixed=("Host", "Port", "Database")):
-            plain = key not in ("sslmode", "channel_binding")
-            spelled = value if plain else _NPGSQL_VALUES.get(value, value.capitalize())
-            pairs.append((_NPGSQL_KEYS.get(key, key), spelled))
-    return ";".join(f"{key}={_npgsql_value(value)}" for key, value in pairs)
-
-
-def _npgsql_value(value: str) -> str:
-    # The DbConnectionStringBuilder grammar: a value holding ; ' " control characters or
-    # whitespace other than single inner spaces is quoted; inside double quotes " is doubled.
-    if _NPGSQL_PLAIN.fullmatch(value):
-        return value
-    return '"' + value.replace('"', '""') + '"'
+        pairs += _option_pairs(info, options, fixed=tuple(key for key, _ in pairs))
+    return pairs
 
 
 def _option_pairs(
@@ -301,13 +284,6 @@ def _enc(value: str) -> str:
     return quote(value, safe="")
 
 
-def _dsn_value(value: str) -> str:
-    if _DSN_PLAIN.fullmatch(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
-
-
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -323,8 +299,8 @@ def _remember(password: str) -> None:
     # npgsql-quoted, which differs when it holds " or ;.
     if password:
         remember(password)
-        remember(_dsn_value(password))
-        remember(_npgsql_value(password))
+        remember(keyvalue.dsn_value(password))
+        remember(keyvalue.npgsql_value(password))
 
 
 def _check_host(host: str) -> None:

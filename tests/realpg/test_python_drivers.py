@@ -9,8 +9,10 @@ import shutil
 import subprocess
 from urllib.parse import urlsplit
 
+import asyncpg
 import psycopg
 import pytest
+import sqlalchemy
 
 from tests.realpg.conftest import APP_DATABASE, APP_ROLE, Layer
 
@@ -136,7 +138,6 @@ def test_psql_connects_with_django_pg_variables(layer: Layer) -> None:
 
 
 def test_asyncpg_connects_with_its_preset(layer: Layer) -> None:
-    asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is in the dev extra")
     text = layer.written["asyncpg"]["DATABASE_URL"]
     assert "channel_binding" not in text and host_of(text) == layer.pooled_host
 
@@ -156,7 +157,6 @@ def test_asyncpg_connects_with_its_preset(layer: Layer) -> None:
     ("preset", "var"), [("sqlalchemy", "DATABASE_URL"), ("app", "SQLALCHEMY_DIRECT")]
 )
 def test_sqlalchemy_connects_with_its_url(layer: Layer, preset: str, var: str) -> None:
-    sqlalchemy = pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the dev extra")
     text = layer.written[preset][var]
     assert text.startswith("postgresql+psycopg://")
     engine = sqlalchemy.create_engine(
