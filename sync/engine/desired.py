@@ -15,6 +15,7 @@ from neon_sync.engine.plan import Entry
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
 from neon_sync.neon.connstr import ConnectionInfo, UrlOptions, build, pooled_host
+from neon_sync.neon.formats import OMIT
 from neon_sync.providers.base import Context, Desired, Provider, Scope
 from neon_sync.secret import MASK, Secret
 
@@ -178,7 +179,7 @@ def url_options(
         pooled=pooled,
         format=format_,  # type: ignore[arg-type]
         sslmode=(var.sslmode if var else None) or neon.sslmode,
-        channel_binding=None if binding == "omit" else binding,
+        channel_binding=None if binding == OMIT else binding,
         sni_workaround=sni,
         params=dict(var.params) if var else {},
         bare=var.bare if var else False,
