@@ -10,13 +10,14 @@ from pathlib import Path
 import httpx
 
 from neon_sync.config import model as config_mod
-from neon_sync.config.model import DEFAULT_API_HOST, Config, Neon
+from neon_sync.config.model import Config, Neon
 from neon_sync.config.presets import PRESETS
 from neon_sync.config.rules import VALUE_FIELDS
 from neon_sync.config.vars import parse_var
 from neon_sync.engine.desired import endpoints_by_branch, url_options, var_value
 from neon_sync.engine.run import neon_client, read_config
 from neon_sync.errors import ConfigError, NeonSyncError
+from neon_sync.neon import api_host
 from neon_sync.neon.connstr import ConnectionInfo, build
 from neon_sync.neon.formats import ENDPOINT_TYPES, FORMATS, one_of
 from neon_sync.secret import Secret
@@ -104,7 +105,7 @@ def _connection(
     if config is not None:
         settings = replace(config.neon, project_id=project)
     else:
-        settings = Neon(project, api_host=env.get("NEON_API_HOST") or DEFAULT_API_HOST)
+        settings = Neon(project, api_host=api_host(env))
     role = role or settings.role
     database = database or settings.database
     with neon_client(settings, env, transport) as neon:
