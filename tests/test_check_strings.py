@@ -3,6 +3,7 @@ messages into what to do. No server needed: tests/realpg connects for real."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 
@@ -82,3 +83,14 @@ def test_resolve_needs_host_address_and_port(run_cli: Callable[..., Result]) -> 
     result = run_cli("check", "--url-from-env", "X", "--resolve", "ep-x.neon.tech=127.0.0.1")
     assert result.exit_code == 2
     assert "expected HOST=ADDRESS:PORT" in result.stderr
+
+
+def test_a_string_without_credentials_is_reported_skipped_not_failed(
+    run_cli: Callable[..., Result],
+) -> None:
+    url = f"jdbc:postgresql://{HOST}/neondb?sslmode=require"
+    result = run_cli("check", "--url-from-env", "JDBC_DATABASE_URL", "--json",
+                     env={"JDBC_DATABASE_URL": url})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (only,) = json.loads(result.stdout)["checks"]
+    assert (only["status"], only["format"], only["kind"]) == ("skipped", "jdbc", "direct")

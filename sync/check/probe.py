@@ -29,7 +29,9 @@ class Result:
     cause: str | None = None  # what it means and what to do
 
     def to_json(self) -> dict[str, Any]:
+        status = "ok" if self.ok else "failed" if self.error else "skipped"
         return {
+            "status": status,
             "ok": self.ok,
             "kind": "pooled" if self.pooled else "direct",
             "host": self.host,
