@@ -31,8 +31,10 @@ def report(checked: Sequence[Checked], errors: Mapping[str, str], as_json: bool)
         elif r.error is None:
             status = f"skipped {kind:6} {r.cause}"
         else:
-            status = f"FAILED  {kind:6} {r.error}\n        -> {r.cause}"
+            status = f"FAILED  {kind:6} {r.error}"
         print(scrub(f"{c.name:28} {status}  [{c.format}; {r.host}; {c.where}]"))
+        if r.error is not None:
+            print(scrub(f"{'':28} -> {r.cause}"))
     for target, message in sorted(errors.items()):
         print(scrub(f"{target}: not checked: {message}"), file=sys.stderr)
     if not checked:

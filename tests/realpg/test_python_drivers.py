@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import sqlalchemy
 
-from tests.realpg.conftest import APP_DATABASE, APP_ROLE, Layer
+from tests.realpg.conftest import APP_DATABASE, APP_ROLE, OWNER_PASSWORD, Layer
 
 QUERY = (
     "select current_user, current_database(), "
@@ -62,6 +62,8 @@ def expect(layer: Layer, row: tuple[object, ...], user: str, db: str, host: str)
         ("drizzle", "DATABASE_URL_UNPOOLED", "direct"),
         ("vercel-postgres", "POSTGRES_URL", "pooled"),
         ("vercel-postgres", "POSTGRES_URL_NON_POOLING", "direct"),
+        # No parameters at all: libpq's default sslmode=prefer still negotiates TLS.
+        ("vercel-postgres", "POSTGRES_URL_NO_SSL", "pooled"),
     ],
 )
 def test_psycopg_connects_through_preset_strings(
@@ -98,7 +100,7 @@ def test_both_endpoints_refuse_clients_without_tls(layer: Layer) -> None:
         with pytest.raises(psycopg.OperationalError):
             psycopg.connect(
                 host=layer.pg.address, port=port, user="neondb_owner", dbname="neondb",
-                password="p@ss:w/rd?#x%41&y+z w;'\"", sslmode="disable", connect_timeout=5,
+                password=OWNER_PASSWORD, sslmode="disable", connect_timeout=5,
             )  # fmt: skip
 
 
