@@ -17,7 +17,13 @@ from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon import DEFAULT_API_HOST, api_host
-from neon_sync.neon.formats import CHANNEL_BINDING_CHOICES, SSLMODES, one_of
+from neon_sync.neon.formats import (
+    CHANNEL_BINDING_CHOICES,
+    DEFAULT_CHANNEL_BINDING,
+    DEFAULT_SSLMODE,
+    SSLMODES,
+    one_of,
+)
 
 CONFIG_NAME = "neon-sync.yaml"
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix", "rename"})
@@ -55,8 +61,8 @@ class Neon:
     api_host: str = DEFAULT_API_HOST
     database: str = "neondb"
     role: str = "neondb_owner"
-    sslmode: str = "require"
-    channel_binding: str = "require"
+    sslmode: str = DEFAULT_SSLMODE
+    channel_binding: str = DEFAULT_CHANNEL_BINDING
     sni_workaround: bool = False
 
 

@@ -25,7 +25,14 @@ from urllib.parse import quote
 
 from neon_sync.errors import ConfigError
 from neon_sync.neon import keyvalue
-from neon_sync.neon.formats import CHANNEL_BINDINGS, FORMATS, SSLMODES, Format
+from neon_sync.neon.formats import (
+    CHANNEL_BINDINGS,
+    DEFAULT_CHANNEL_BINDING,
+    DEFAULT_SSLMODE,
+    FORMATS,
+    SSLMODES,
+    Format,
+)
 from neon_sync.secret import MASK, Secret, remember
 
 __all__ = ["CHANNEL_BINDINGS", "FORMATS", "SSLMODES", "ConnectionInfo", "Format", "UrlOptions"]
@@ -80,8 +87,8 @@ class UrlOptions:
 
     pooled: bool = False
     format: Format = "uri"
-    sslmode: str = "require"
-    channel_binding: str | None = "require"  # None omits it: older clients reject it
+    sslmode: str = DEFAULT_SSLMODE
+    channel_binding: str | None = DEFAULT_CHANNEL_BINDING  # None omits it: some clients fail on it
     sni_workaround: bool = False  # options=endpoint%3D<id>, for clients without SNI
     params: Mapping[str, str] = field(default_factory=dict, hash=False)
     bare: bool = False

@@ -27,6 +27,10 @@ URL_KINDS: tuple[UrlKind, ...] = get_args(UrlKind)
 
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 CHANNEL_BINDINGS = ("disable", "prefer", "require")
+# What Neon's own strings carry: TLS without verifying (any client, any CA store), and
+# SCRAM channel binding, which stops a TLS man-in-the-middle all the same.
+DEFAULT_SSLMODE = "require"
+DEFAULT_CHANNEL_BINDING = "require"
 # In config, "omit" leaves channel_binding out of the string: clients that pass unknown
 # parameters to the server as settings (asyncpg, postgres.js, older pgx) fail on it.
 OMIT = "omit"

@@ -45,7 +45,8 @@ def test_check_reports_every_string_of_the_config_ok(
         "          DATABASE_URL: {url: pooled, channel_binding: prefer}\n"
         "          DIRECT_URL: direct\n          DOTNET: {url: direct, format: npgsql}\n",
     )  # fmt: skip
-    result = run_cli("check", "-c", str(path), "--json", *resolve_args(layer), env=layer.env)
+    args = ["check", "-c", str(path), "--branch", "main", "--json", *resolve_args(layer)]
+    result = run_cli(*args, env=layer.env)
     assert result.exit_code == 0, result.output
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert set(checks) == {"DATABASE_URL", "DIRECT_URL", "DOTNET", "JDBC_DATABASE_URL"}
