@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from dotenv import dotenv_values
@@ -55,17 +56,18 @@ class Layer(Strings):
         return self.pg.pooled_port if host == self.pooled_host else self.pg.direct_port
 
 
-def require_or_skip() -> None:
-    missing = missing_binaries()
-    if not missing:
-        return
-    reason = (
-        f"the real-Postgres layer needs {', '.join(missing)} (apt-get install postgresql pgbouncer)"
-    )
-    # .ci/run installs them and sets this: there a missing binary is a failure, not a skip.
+def missing(reason: str) -> NoReturn:
+    """Skip for want of a runtime; but .ci/run installs them all and sets
+    NEON_SYNC_REALPG=required, and there a missing one is a failure, not a skip."""
     if os.environ.get("NEON_SYNC_REALPG") == "required":
-        pytest.fail(reason)
-    pytest.skip(reason)
+        pytest.fail(f"missing {reason}")
+    pytest.skip(f"needs {reason}")
+
+
+def require_or_skip() -> None:
+    absent = missing_binaries()
+    if absent:
+        missing(f"{', '.join(absent)} (apt-get install postgresql pgbouncer)")
 
 
 def _config(folder: Path) -> Path:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.realpg.conftest import APP_DATABASE, APP_ROLE, OWNER_PASSWORD, Layer
+from tests.realpg.conftest import APP_DATABASE, APP_ROLE, OWNER_PASSWORD, Layer, missing
 
 JAR = Path("/usr/share/java/postgresql.jar")
 SOURCE = Path(__file__).parent / "java" / "Connect.java"
@@ -32,10 +32,7 @@ def opened(layer: Layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     """Every case through one JVM (its start-up is most of the time): case -> the row."""
     javac, java = shutil.which("javac"), shutil.which("java")
     if javac is None or java is None or not JAR.exists():
-        reason = "a JDK and pgJDBC (apt-get install default-jdk-headless libpostgresql-jdbc-java)"
-        if os.environ.get("NEON_SYNC_REALPG") == "required":
-            pytest.fail(f"missing {reason}")
-        pytest.skip(f"needs {reason}")
+        missing("a JDK and pgJDBC (apt-get install default-jdk-headless libpostgresql-jdbc-java)")
     out = tmp_path_factory.mktemp("java")
     subprocess.run([javac, "-cp", str(JAR), "-d", str(out), str(SOURCE)], check=True, timeout=120)
     lines = []

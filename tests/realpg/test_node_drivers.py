@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.realpg.conftest import APP_DATABASE, APP_ROLE, Layer
+from tests.realpg.conftest import APP_DATABASE, APP_ROLE, Layer, missing
 
 NODE = Path(__file__).parent / "node"
 
@@ -19,10 +19,7 @@ NODE = Path(__file__).parent / "node"
 def node(layer: Layer, driver: str, url: str) -> dict[str, str]:
     binary = shutil.which("node")
     if binary is None or not (NODE / "node_modules" / driver).is_dir():
-        reason = f"node and the npm package {driver!r} (cd {NODE.name} && npm ci)"
-        if os.environ.get("NEON_SYNC_REALPG") == "required":
-            pytest.fail(f"missing {reason}")
-        pytest.skip(f"needs {reason}")
+        missing(f"node and the npm package {driver!r} (cd tests/realpg/node && npm ci)")
     resolve = {h: [a, p] for h, (a, p) in layer.resolve().items()}
     env = os.environ | {
         "DATABASE_URL": url,

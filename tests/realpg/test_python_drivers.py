@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import sqlalchemy
 
-from tests.realpg.conftest import APP_DATABASE, APP_ROLE, OWNER_PASSWORD, Layer
+from tests.realpg.conftest import APP_DATABASE, APP_ROLE, OWNER_PASSWORD, Layer, missing
 
 QUERY = (
     "select current_user, current_database(), "
@@ -106,7 +106,8 @@ def test_both_endpoints_refuse_clients_without_tls(layer: Layer) -> None:
 
 def psql(layer: Layer, conninfo: str, env: dict[str, str]) -> list[str]:
     binary = shutil.which("psql")
-    assert binary, "psql is not installed (apt-get install postgresql-client)"
+    if binary is None:
+        missing("psql (apt-get install postgresql-client)")
     base = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     done = subprocess.run(
         [binary, "-X", "-A", "-t", "-F", "|", "-c", QUERY, *([conninfo] if conninfo else [])],
