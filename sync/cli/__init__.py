@@ -11,6 +11,8 @@ import typer
 
 from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
+from neon_sync.cli import env as cli_env
+from neon_sync.cli.env import BranchArg, DatabaseOpt, ProjectOpt, RoleOpt
 from neon_sync.cli.options import BranchOpt, ConfigOpt, JsonOpt, PruneOpt, handled
 
 EXIT_PENDING = 3
@@ -19,7 +21,7 @@ app = typer.Typer(
     name="neon-sync",
     help="Keep Neon branch connection strings in step with .env files, GitHub and Vercel.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -83,23 +85,26 @@ def sync_(
 @app.command()
 @handled
 def url(
-    branch: Annotated[
-        str | None, typer.Argument(help="Branch name or id (default: the default branch)")
-    ] = None,
+    branch: BranchArg = None,
     pooled: Annotated[bool, typer.Option("--pooled", help="Through the PgBouncer pooler.")] = False,
-    database: Annotated[str | None, typer.Option("--database", "-d")] = None,
-    role: Annotated[str | None, typer.Option("--role", "-r")] = None,
+    database: DatabaseOpt = None,
+    role: RoleOpt = None,
     endpoint_type: Annotated[
-        str, typer.Option("--endpoint-type", help="read_write or read_only")
+        str, typer.Option("--endpoint-type", metavar="TYPE", help="read_write or read_only")
     ] = "read_write",
-    format_: Annotated[str, typer.Option("--format", help="uri, jdbc, dsn or prisma")] = "uri",
-    project_id: Annotated[str | None, typer.Option("--project-id")] = None,
+    format_: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="uri, jdbc, dsn or prisma")
+    ] = "uri",
+    project_id: ProjectOpt = None,
     config: ConfigOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Print one connection string (this command alone prints a secret, on purpose)."""
-    from neon_sync.commands.url import connection_string
+    """Print one connection string (this command and `env` print secrets, on purpose).
+    --json adds host, pooled host, role, database and endpoint id."""
+    from neon_sync.commands.url import connection
+    from neon_sync.render import console as output
 
-    value = connection_string(
+    found = connection(
         branch,
         pooled=pooled,
         database=database,
@@ -109,7 +114,10 @@ def url(
         project_id=project_id,
         config_path=config,
     )
-    print(value.reveal())
+    if json_out:
+        output.print_json_secret(found.to_json())
+    else:
+        print(found.url.reveal())
 
 
 @app.command()
@@ -125,20 +133,24 @@ def branches(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
 
 @app.command()
 @handled
-def validate(config: ConfigOpt = None) -> None:
+def validate(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     """Check the config without calling any API."""
     from neon_sync.commands.inspect import validate_config
     from neon_sync.render import console as output
 
     path, count = validate_config(config)
-    output.note(f"{path}: ok ({count} rules)")
+    if json_out:
+        output.print_json({"config": str(path), "valid": True, "rules": count})
+    else:
+        output.note(f"{path}: ok ({count} rules)")
 
 
 @app.command()
 @handled
 def demo(
     keep: Annotated[
-        str | None, typer.Option("--keep", help="Write the demo's files into this folder.")
+        str | None,
+        typer.Option("--keep", metavar="DIR", help="Write the demo's files into this folder."),
     ] = None,
 ) -> None:
     """Run the example neon-sync.yaml against bundled emulators: no account, no network."""
@@ -163,6 +175,7 @@ def _root(
 
 
 cli_lifecycle.register(app)
+cli_env.register(app)
 
 
 def main() -> None:

@@ -132,7 +132,7 @@ def resolve(
             password=passwords[(want.branch.id, role)],
             database=want.var.database or config.neon.database,
         )
-        value = _value(config, want, info)
+        value = var_value(config.neon, want.var, info, want.captures)
         desired = Desired(
             want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive
         )
@@ -185,24 +185,23 @@ def url_options(
     )
 
 
-def _value(config: Config, want: _Want, info: ConnectionInfo) -> Secret:
-    var = want.var
+def var_value(neon: Neon, var: Var, info: ConnectionInfo, captures: Mapping[str, str]) -> Secret:
+    """The value of one var for one compute and role (`captures`: the rule's and the branch's
+    names). `neon-sync env` and `run` use it without a config's rules."""
     if var.url is not None:
-        return build(
-            info, url_options(config.neon, var, pooled=var.url == "pooled", format_=var.format)
-        )
-    pooled = build(info, url_options(config.neon, var, pooled=True))
-    direct = build(info, url_options(config.neon, var, pooled=False))
+        return build(info, url_options(neon, var, pooled=var.url == "pooled", format_=var.format))
+    pooled = build(info, url_options(neon, var, pooled=True))
+    direct = build(info, url_options(neon, var, pooled=False))
     plain = {
-        **want.captures,
+        **captures,
         "host": info.host,
         "pooled_host": pooled_host(info.host),
         "port": str(info.port),
         "role": info.role,
         "database": info.database,
         "endpoint_id": info.endpoint_id,
-        "project_id": config.neon.project_id,
-        "sslmode": var.sslmode or config.neon.sslmode,
+        "project_id": neon.project_id,
+        "sslmode": var.sslmode or neon.sslmode,
     }
     assert var.value is not None
     real = render(

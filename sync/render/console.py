@@ -101,6 +101,11 @@ def print_json(doc: dict[str, Any]) -> None:
     print(scrub(json.dumps(doc, indent=2)))
 
 
+def print_json_secret(doc: dict[str, Any]) -> None:
+    """A document holding a secret the user asked for (`url --json`): printed unscrubbed."""
+    print(json.dumps(doc, indent=2))
+
+
 def summary(changes: Iterable[Change], applied: bool) -> str:
     counts = Counter(change.action for change in changes)
     words = DONE if applied else VERB
