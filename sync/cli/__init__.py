@@ -12,6 +12,7 @@ import typer
 from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
 from neon_sync.cli import env as cli_env
+from neon_sync.cli import init as cli_init
 from neon_sync.cli.env import BranchArg, DatabaseOpt, ProjectOpt, RoleOpt
 from neon_sync.cli.options import BranchOpt, ConfigOpt, JsonOpt, PruneOpt, handled
 
@@ -176,6 +177,7 @@ def _root(
 
 cli_lifecycle.register(app)
 cli_env.register(app)
+cli_init.register(app)
 
 
 def main() -> None:

@@ -28,6 +28,14 @@ VAR_KEYS = frozenset(
     }
 )
 
+# Keys with a fixed set of values (the loader checks them; config/schema.py publishes them).
+VAR_CHOICES: dict[str, tuple[str, ...]] = {
+    "url": ("pooled", "direct"),
+    "endpoint": ("read_write", "read_only"),
+    "format": ("uri", "jdbc", "dsn", "prisma"),
+    "channel_binding": ("require", "disable", "prefer", "omit"),
+}
+
 
 @dataclass(frozen=True)
 class Var:
@@ -66,13 +74,7 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         raise ConfigError(
             f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
         )
-    choices = {
-        "url": ("pooled", "direct"),
-        "endpoint": ("read_write", "read_only"),
-        "format": ("uri", "jdbc", "dsn", "prisma"),
-        "channel_binding": ("require", "disable", "prefer", "omit"),
-    }
-    for key, options in choices.items():
+    for key, options in VAR_CHOICES.items():
         if key in raw and raw[key] not in options:
             raise ConfigError(f"var {name}: {key} must be one of {', '.join(options)}", at[key])
     for key in ("secret", "sensitive", "sni_workaround", "bare"):
