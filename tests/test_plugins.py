@@ -22,30 +22,23 @@ from tests.conftest import NEON_KEY, SeededNeon, Served
 
 PLUGIN = '''\
 """A provider that keeps keys in a JSON file (the example of the README)."""
-import base64
-import hashlib
 import json
-import os
 from pathlib import Path
 
-from neon_sync.errors import ConfigError
-from neon_sync.providers.base import Current, Scope
+from neon_sync.providers.base import BaseProvider, ConfigError, Current, Scope
 
 OPTIONS = frozenset({"file"})
 
 
-class JsonFile:
+class JsonFile(BaseProvider):
     def __init__(self, context):
+        super().__init__()
         self.base = context.base_dir
 
     def scope(self, target, options):
         if not isinstance(options.get("file"), str):
             raise ConfigError(f"target {target!r}: option 'file' must be a string")
         return Scope(target, options["file"], {"path": str(self.base / options["file"])})
-
-    def check_key(self, scope, desired):
-        if not desired.key.isidentifier():
-            raise ConfigError(f"{desired.key!r} is not a valid name")
 
     def _load(self, scope):
         path = Path(scope.options["path"])
@@ -63,15 +56,6 @@ class JsonFile:
                 data[write.key] = write.desired.value.reveal()
         Path(scope.options["path"]).write_text(json.dumps(data, sort_keys=True))
         return {write.key: None for write in writes}
-
-    def created_scopes(self):
-        return frozenset()
-
-    def remove_scope(self, scope):
-        return False
-
-    def close(self):
-        pass
 
 
 def create(context):

@@ -11,9 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from neon_sync.config import model as config_mod
-from neon_sync.config.model import DEFAULT_API_HOST, Config, Neon
+from neon_sync.config.model import Config, Neon
 from neon_sync.engine.run import read_config
 from neon_sync.errors import ConfigError
+from neon_sync.neon import api_host
 
 CONTEXT_FILE = ".neon"
 
@@ -76,4 +77,4 @@ def settings(
         )
     if config is not None:
         return replace(config.neon, project_id=project), env
-    return Neon(project, api_host=env.get("NEON_API_HOST") or DEFAULT_API_HOST), env
+    return Neon(project, api_host=api_host(env)), env
