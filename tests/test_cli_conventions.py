@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NEON_KEY, Result, SeededNeon, Served
+from tests.conftest import NEON_KEY, Result, SeededNeon
 
 Cli = Callable[..., Result]
 COMMANDS = [
@@ -31,15 +31,6 @@ def test_dash_h_shows_help_with_named_metavars(run_cli: Cli, command: list[str])
 def test_shell_completion_is_offered(run_cli: Cli) -> None:
     out = run_cli("--help").stdout
     assert "--install-completion" in out and "--show-completion" in out
-
-
-@pytest.fixture
-def neon_env(neon: SeededNeon, neon_served: Served) -> dict[str, str]:
-    return {
-        "NEON_API_HOST": neon_served.url,
-        "NEON_API_KEY": NEON_KEY,
-        "NEON_PROJECT_ID": neon.project_id,
-    }
 
 
 def test_url_json_gives_the_parts_and_the_password_only_inside_the_url(

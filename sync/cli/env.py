@@ -68,7 +68,7 @@ def env(
 ) -> None:
     """Print a branch's connection strings as a .env, JSON, shell or $GITHUB_OUTPUT document,
     or merge them into a .env file (-o). Needs no config file."""
-    from neon_sync.commands.env import FORMATS, branch_values, merge_into, render_values
+    from neon_sync.commands.env import FORMATS, merge_into, render_values
     from neon_sync.errors import ConfigError
     from neon_sync.render import console as out
 
@@ -76,7 +76,26 @@ def env(
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
     if output is not None and format_ != "dotenv":
         raise ConfigError("-o writes a .env file; leave out --format or print to stdout")
-    values = branch_values(
+    values = _values(branch, preset, database, role, project_id, config)
+    if output is None:
+        print(render_values(values, format_), end="")
+        return
+    writes = merge_into(output, values)
+    done = ", ".join(f"{w.key} ({w.action}d)" for w in writes) or "already up to date"
+    out.note(f"{output}: {done}")
+
+
+def _values(
+    branch: str | None,
+    preset: str | None,
+    database: str | None,
+    role: str | None,
+    project_id: str | None,
+    config: str | None,
+) -> dict[str, Any]:
+    from neon_sync.commands.env import branch_values
+
+    return branch_values(
         branch,
         preset=preset,
         database=database,
@@ -84,12 +103,6 @@ def env(
         project_id=project_id,
         config_path=config,
     )
-    if output is None:
-        print(render_values(values, format_), end="")
-        return
-    writes = merge_into(output, values)
-    done = ", ".join(f"{w.key} ({w.action}d)" for w in writes) or "already up to date"
-    out.note(f"{output}: {done}")
 
 
 class _SplitAtDashes(TyperCommand):
@@ -117,7 +130,7 @@ def run(
     """Run a command with a branch's connection strings in its environment:
     neon-sync run [BRANCH] -- CMD [ARGS...]. Nothing is written to disk; the command's exit
     status is neon-sync's."""
-    from neon_sync.commands.env import branch_values, run_command
+    from neon_sync.commands.env import run_command
     from neon_sync.errors import ConfigError
 
     argv: list[Any] = ctx.meta.get("neon_sync.command", [])
@@ -125,12 +138,5 @@ def run(
         raise ConfigError(
             "no command to run: write it after --, e.g. neon-sync run dev -- npm test"
         )
-    values = branch_values(
-        branch,
-        preset=preset,
-        database=database,
-        role=role,
-        project_id=project_id,
-        config_path=config,
-    )
+    values = _values(branch, preset, database, role, project_id, config)
     raise typer.Exit(run_command([str(a) for a in argv], values))
