@@ -125,3 +125,22 @@ def test_detect_reads_presets_from_dependencies(tmp_path: Path) -> None:
     )
     found = detect(tmp_path)
     assert (found.preset, found.preset_why) == ("prisma", "prisma in pyproject.toml")
+
+
+@pytest.mark.parametrize(("answer", "written"), [("n\n", False), ("y\n", True)])
+def test_init_on_a_terminal_shows_what_it_found_and_asks_first(
+    answer: str, written: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from neon_sync.cli import app
+    from neon_sync.cli import init as cli_init
+
+    (tmp_path / ".neon").write_text('{"projectId": "shiny-wind-028834"}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_init, "_on_terminal", lambda: True)
+    result = CliRunner().invoke(app, ["init"], input=answer)
+    assert result.exit_code == 0, result.output
+    assert "Neon project shiny-wind-028834 (from .neon)" in result.output
+    assert "Write neon-sync.yaml?" in result.output
+    assert (tmp_path / "neon-sync.yaml").exists() is written

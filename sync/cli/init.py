@@ -18,6 +18,11 @@ def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
 
 
+def _on_terminal() -> bool:
+    """Questions only for a person at a terminal: CI, pipes and scripts are never asked."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
 def _ask(found: Found) -> bool:
     from neon_sync.render import console as output
 
@@ -42,7 +47,7 @@ def init(
 
     folder = Path.cwd()
     found = detect(folder)
-    interactive = not yes and sys.stdin.isatty() and sys.stderr.isatty()
+    interactive = not yes and _on_terminal()
     path = write_config(folder, found, _ask if interactive else None)
     if path is None:
         output.note("nothing written")
