@@ -179,3 +179,23 @@ def test_run_forwards_sigterm_to_the_command(project: dict[str, str], tmp_path: 
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 42, err
     assert out == b""
+
+
+def test_env_with_a_config_uses_its_project_and_defaults(
+    run_cli: Cli, neon: SeededNeon, neon_served: Served, tmp_path: Path
+) -> None:
+    config = tmp_path / "elsewhere.yaml"
+    config.write_text(
+        f"version: 1\nneon:\n  project_id: {neon.project_id}\n  role: analyst\n"
+        "  database: analytics\n  channel_binding: omit\n"
+        "targets: { l: { provider: dotenv, path: .env } }\n"
+        "branches: [{ match: main, sync: [{ target: l, vars: { A: pooled } }] }]\n",
+        encoding="utf-8",
+    )
+    env = {"NEON_API_KEY": NEON_KEY, "NEON_API_HOST": neon_served.url}
+    result = run_cli("env", "dev/alice", "-c", str(config), "-f", "json", env=env)
+    assert result.exit_code == 0, result.output
+    direct = json.loads(result.stdout)["DATABASE_URL_UNPOOLED"]
+    password = neon.password(neon.project_id, "dev/alice", "analyst")
+    host = neon.endpoint(neon.project_id, "dev/alice")["host"]
+    assert direct == f"postgresql://analyst:{password}@{host}/analytics?sslmode=require"
