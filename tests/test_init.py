@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from neon_sync.commands.init import detect
+from neon_sync.commands.init import detect, write_config
 from neon_sync.emulators.github import GitHubEmulator
 from neon_sync.emulators.server import serve
 from neon_sync.emulators.vercel import VercelEmulator
@@ -144,3 +144,40 @@ def test_init_on_a_terminal_shows_what_it_found_and_asks_first(
     assert "Neon project shiny-wind-028834 (from .neon)" in result.output
     assert "Write neon-sync.yaml?" in result.output
     assert (tmp_path / "neon-sync.yaml").exists() is written
+
+
+def test_init_on_a_terminal_asks_for_the_project_id_it_did_not_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from neon_sync.cli import app
+    from neon_sync.cli import init as cli_init
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_init, "_on_terminal", lambda: True)
+    result = CliRunner().invoke(app, ["init"], input="icy-sea-123456\ny\n")
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "neon-sync.yaml").read_text(encoding="utf-8"))
+    assert config["neon"]["project_id"] == "icy-sea-123456"
+
+
+def test_values_read_from_files_cannot_add_keys_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / ".neon").write_text(
+        json.dumps({"projectId": "p-1\nstate: {path: /etc/x}  # x"}), encoding="utf-8"
+    )
+    (tmp_path / ".vercel").mkdir()
+    (tmp_path / ".vercel" / "project.json").write_text(
+        json.dumps({"projectId": "prj_1\n    redeploy: true", "orgId": "team_a: b"}),
+        encoding="utf-8",
+    )
+    path = write_config(tmp_path, detect(tmp_path))
+    assert path is not None
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert "state" not in config
+    assert config["neon"]["project_id"] == "p-1\nstate: {path: /etc/x}  # x"
+    assert config["targets"]["vercel"] == {
+        "provider": "vercel",
+        "project": "prj_1\n    redeploy: true",
+        "team": "team_a: b",
+    }

@@ -23,13 +23,23 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _ask(found: Found) -> bool:
+def _ask(found: Found) -> Found | None:
+    from dataclasses import replace
+
     from neon_sync.render import console as output
 
     output.note("Found:" if found.lines() else "Found nothing to go on; writing a starting point.")
     for line in found.lines():
         output.note(f"  {line}")
-    return typer.confirm("Write neon-sync.yaml?", default=True, err=True)
+    if found.project_id is None:
+        typed = typer.prompt(
+            "Neon project id (empty: ${NEON_PROJECT_ID} from the environment)",
+            default="",
+            show_default=False,
+            err=True,
+        ).strip()
+        found = replace(found, project_id=typed or None)
+    return found if typer.confirm("Write neon-sync.yaml?", default=True, err=True) else None
 
 
 @handled

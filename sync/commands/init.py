@@ -139,6 +139,12 @@ def detect(folder: Path) -> Found:
     )
 
 
+def _scalar(value: str) -> str:
+    """A YAML scalar for a value read from a file (or typed): bare when plainly safe, else a
+    double-quoted string (JSON's quoting is valid YAML), so no value can add keys."""
+    return value if re.fullmatch(r"[A-Za-z0-9_./-]+", value) else json.dumps(value)
+
+
 def _vars(found: Found, pad: str) -> str:
     if found.preset:
         return f"{pad}preset: {found.preset}\n"
@@ -147,7 +153,7 @@ def _vars(found: Found, pad: str) -> str:
 
 def render(found: Found) -> str:
     """The config text: valid as is (`neon-sync validate` accepts it), commented for editing."""
-    project = found.project_id or "${NEON_PROJECT_ID}"
+    project = _scalar(found.project_id) if found.project_id else "${NEON_PROJECT_ID}"
     out = [
         f"# yaml-language-server: $schema={SCHEMA_URL}\n",
         "# Written by `neon-sync init`. `neon-sync plan` shows what it would do;\n",
@@ -158,13 +164,16 @@ def render(found: Found) -> str:
         "  # role: neondb_owner   # the API key comes only from NEON_API_KEY\n\ntargets:\n",
     ]
     if found.vercel_project:
-        out += ["  vercel:\n    provider: vercel\n", f"    project: {found.vercel_project}\n"]
+        out += [
+            "  vercel:\n    provider: vercel\n",
+            f"    project: {_scalar(found.vercel_project)}\n",
+        ]
         if found.vercel_team:
-            out.append(f"    team: {found.vercel_team}\n")
+            out.append(f"    team: {_scalar(found.vercel_team)}\n")
     if found.repository:
         out += [
             "  github:                  # Actions secrets; token: GITHUB_TOKEN or GH_TOKEN\n",
-            f"    provider: github\n    repository: {found.repository}\n",
+            f"    provider: github\n    repository: {_scalar(found.repository)}\n",
         ]
     local = found.dotenv or not (found.vercel_project or found.repository)
     if local:
@@ -199,15 +208,19 @@ def render(found: Found) -> str:
 
 
 def write_config(
-    folder: Path, found: Found, confirm: Callable[[Found], bool] | None = None
+    folder: Path, found: Found, confirm: Callable[[Found], Found | None] | None = None
 ) -> Path | None:
     """Write neon-sync.yaml into `folder`; never over an existing one. `confirm` (interactive
-    runs only) may decline: None is returned and nothing is written."""
+    runs only) may complete what was found (a project id) or decline: then None is returned
+    and nothing is written."""
     path = folder / CONFIG_NAME
     if path.exists():
         raise ConfigError(f"{path} already exists; edit it, or move it away and run init again")
-    if confirm is not None and not confirm(found):
-        return None
+    if confirm is not None:
+        answered = confirm(found)
+        if answered is None:
+            return None
+        found = answered
     text = render(found)
     try:
         with path.open("x", encoding="utf-8") as file:  # "x": never replace a file
