@@ -199,3 +199,18 @@ def test_env_with_a_config_uses_its_project_and_defaults(
     password = neon.password(neon.project_id, "dev/alice", "analyst")
     host = neon.endpoint(neon.project_id, "dev/alice")["host"]
     assert direct == f"postgresql://analyst:{password}@{host}/analytics?sslmode=require"
+
+
+def test_env_inside_github_actions_masks_the_password_before_printing_it(
+    neon: SeededNeon, project: dict[str, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEON_", "GITHUB_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "neon_sync", "env", "dev", "-f", "github-output"],
+        env={**env, **project, "GITHUB_ACTIONS": "true"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    password = neon.password(neon.project_id, "dev", "neondb_owner")
+    assert f"::add-mask::{password}" in done.stderr.splitlines()
+    assert "::" not in done.stdout.replace("<<ghadelimiter_", "")
