@@ -12,13 +12,13 @@ from typing import Annotated
 import typer
 
 from neon_sync import __version__
-from neon_sync.cli import branch, check, demo, inspect, sync, watch
+from neon_sync.cli import branch, check, demo, env, init, inspect, sync, watch
 
 app = typer.Typer(
     name="neon-sync",
     help="Keep Neon branch connection strings in step with .env files, GitHub and Vercel.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -39,7 +39,7 @@ def _root(
     pass
 
 
-for group in (sync, inspect, check, branch, watch, demo):
+for group in (sync, inspect, check, branch, watch, demo, env, init):
     group.register(app)
 
 

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
 @handled
 def demo(
     keep: Annotated[
-        str | None, typer.Option("--keep", help="Write the demo's files into this folder.")
+        str | None,
+        typer.Option("--keep", metavar="DIR", help="Write the demo's files into this folder."),
     ] = None,
     postgres: Annotated[
         bool,

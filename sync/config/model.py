@@ -26,6 +26,10 @@ from neon_sync.neon.formats import (
 )
 
 CONFIG_NAME = "neon-sync.yaml"
+# The keys each part of the file accepts: the loader checks them, config/schema.py publishes them.
+TOP_KEYS = frozenset({"version", "neon", "targets", "branches", "state"})
+RULE_KEYS = frozenset({"match", "default", "sync"})
+STATE_KEYS = frozenset({"target", "path"})
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix", "rename"})
 NEON_KEYS = frozenset(
     {"project_id", "database", "role", "api_host", "sslmode", "channel_binding", "sni_workaround"}
@@ -106,7 +110,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     env = dict(os.environ if env is None else env)
     doc = yamlsrc.load(path, env)
     top = _mapping(doc, str(path), "the config file")
-    check_keys(top, {"version", "neon", "targets", "branches", "state"}, "top level")
+    check_keys(top, TOP_KEYS, "top level")
     if top.get("version") != 1:
         raise ConfigError(
             "unsupported config version; this neon-sync reads `version: 1`", top.at("version")
@@ -115,7 +119,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     targets = _targets(_mapping(top.get("targets"), top.at("targets"), "`targets:`", True))
     rules = _rules(top.get("branches"), top.at("branches"), targets)
     state = _mapping(top.get("state", LDict()), top.at("state"), "`state:`")
-    check_keys(state, {"target", "path"}, "state")
+    check_keys(state, STATE_KEYS, "state")
     state_target = state.get("target")
     if state_target is not None and state_target not in targets:
         raise ConfigError(
@@ -186,7 +190,7 @@ def _rules(raw: Any, where: str, targets: Mapping[str, Target]) -> tuple[Rule, .
     assert isinstance(raw, Located)
     for index, body in enumerate(raw):
         rule = _mapping(body, raw.at(index), "a branch rule", required=True)
-        check_keys(rule, {"match", "default", "sync"}, "a branch rule")
+        check_keys(rule, RULE_KEYS, "a branch rule")
         if "match" in rule:
             _str(rule, "match", "branches[]")
         default = rule.get("default", False)

@@ -38,6 +38,14 @@ VAR_KEYS = frozenset(
     }
 )
 
+# Keys with a fixed set of values (the loader checks them; config/schema.py publishes them).
+VAR_CHOICES: dict[str, tuple[str, ...]] = {
+    "url": URL_KINDS,
+    "endpoint": ENDPOINT_TYPES,
+    "format": FORMATS,
+    "channel_binding": CHANNEL_BINDING_CHOICES,
+}
+
 
 @dataclass(frozen=True)
 class Var:
@@ -77,13 +85,7 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         raise ConfigError(
             f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
         )
-    choices: dict[str, tuple[str, ...]] = {
-        "url": URL_KINDS,
-        "endpoint": ENDPOINT_TYPES,
-        "format": FORMATS,
-        "channel_binding": CHANNEL_BINDING_CHOICES,
-    }
-    for key, options in choices.items():
+    for key, options in VAR_CHOICES.items():
         if key in raw and raw[key] not in options:
             raise ConfigError(f"var {name}: {key} must be one of {', '.join(options)}", at[key])
     for key in ("secret", "sensitive", "sni_workaround", "bare", "credentials"):

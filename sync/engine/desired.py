@@ -128,7 +128,7 @@ def resolve(
             password=passwords[(want.branch.id, role)],
             database=want.var.database or config.neon.database,
         )
-        value = var_value(config.neon, want.var, want.captures, info)
+        value = var_value(config.neon, want.var, info, want.captures)
         desired = Desired(
             want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive
         )
@@ -182,8 +182,9 @@ def url_options(
     )
 
 
-def var_value(neon: Neon, var: Var, captures: Mapping[str, str], info: ConnectionInfo) -> Secret:
-    """One var's value for one endpoint, role and database: a whole string or a template."""
+def var_value(neon: Neon, var: Var, info: ConnectionInfo, captures: Mapping[str, str]) -> Secret:
+    """The value of one var for one compute and role (`captures`: the rule's and the branch's
+    names). `neon-sync env` and `run` use it without a config's rules."""
     if var.url is not None:
         return build(info, url_options(neon, var, pooled=var.url == "pooled", format_=var.format))
     pooled = build(info, url_options(neon, var, pooled=True))
