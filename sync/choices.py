@@ -1,5 +1,6 @@
-"""Closed sets in the config and the one way a wrong value in them is reported: the value,
-the choices, and the closest choice when it looks like a typo."""
+"""The one way a value outside a closed set (a config enum, a provider option, a CLI flag)
+is reported: the value, the choices, and the closest choice when it looks like a typo. The
+sets of connection options themselves live in neon_sync.neon.formats."""
 
 from __future__ import annotations
 
@@ -7,11 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from neon_sync.errors import ConfigError
-
-URL_KINDS = ("pooled", "direct")
-# libpq's sslmode values; Neon needs TLS, but `disable` is still a value libpq knows.
-SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-CHANNEL_BINDINGS = ("require", "prefer", "disable")
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:

@@ -82,7 +82,7 @@ def test_a_literal_value_is_written_as_a_mapping(run_cli: Run, tmp_path: Path) -
         ),
         (
             "DATABASE_URL: { url: pooled, channel_binding: requre }",
-            "16:57: channel_binding: 'requre' is not one of require, prefer, disable, omit "
+            "16:57: channel_binding: 'requre' is not one of disable, prefer, require, omit "
             "(did you mean 'require'?)",
         ),
     ],

@@ -444,3 +444,15 @@ def test_rotate_rejects_an_unknown_role_or_branch_before_resetting(
     assert "has no role 'nobody'" in role.stderr
     assert "branch 'no-such' not found in Neon project" in branch.stderr
     assert neon.writes == []
+
+
+def test_branch_delete_says_what_it_removed_and_where(cli: Cli) -> None:
+    cli("branch", "create", NAME)
+    result = cli("branch", "delete", NAME)
+    assert "removed DATABASE_URL from local (.env.pr-42)" in result.stderr
+    assert "removed DIRECT_URL from repo (" in result.stderr
+    assert f"deleted Neon branch {NAME} (br-" in result.stderr
+    again = cli("branch", "delete", NAME, "--json")
+    doc = json.loads(again.stdout)
+    assert doc["branch"] == {"name": NAME, "id": None, "deleted": False}
+    assert doc["removed"] == []

@@ -41,13 +41,14 @@ def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -
 @branch_app.command("create")
 @handled
 def branch_create(
-    name: Annotated[str, typer.Argument(help="Branch name, e.g. preview/pr-42")],
+    name: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name, e.g. preview/pr-42")],
     config: ConfigOpt = None,
     parent: Annotated[
-        str | None, typer.Option("--parent", help="Parent branch name or id.")
+        str | None, typer.Option("--parent", metavar="BRANCH", help="Parent branch name or id.")
     ] = None,
     expires_in: Annotated[
-        str | None, typer.Option("--expires-in", help="Delete after this long: 12h, 7d, ...")
+        str | None,
+        typer.Option("--expires-in", metavar="DURATION", help="Delete after this long: 12h, 7d"),
     ] = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
@@ -68,18 +69,39 @@ def branch_create(
 @branch_app.command("delete")
 @handled
 def branch_delete(
-    name: Annotated[str, typer.Argument(help="Branch name")],
+    name: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name or id")],
     config: ConfigOpt = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Remove what neon-sync wrote for a branch from every target, then delete it in Neon."""
     from neon_sync.commands.branch import delete_branch
+    from neon_sync.engine.plan import Action
     from neon_sync.engine.run import open_run
+    from neon_sync.neon.resolve import find_branch
+    from neon_sync.render import console as output
 
     with open_run(config) as run:
+        existing = find_branch(run.neon.branches(), name)  # cached: no extra request
         outcome = delete_branch(run, name, sync=sync)
-    _report(outcome, json_out, {"branch": {"name": name, "deleted": True}})
+    removed = [
+        {"target": c.target, "scope": c.scope_id, "key": c.key}
+        for c in (outcome.plan.changes if outcome else [])
+        if c.action is Action.DELETE
+    ]
+    about = {
+        "name": existing.name if existing else name,
+        "id": existing.id if existing else None,
+        "deleted": existing is not None,  # False: it was already gone in Neon
+    }
+    if not json_out:
+        for row in removed:
+            output.note(f"removed {row['key']} from {row['target']} ({row['scope']})")
+        if existing is not None:
+            output.note(f"deleted Neon branch {existing.name} ({existing.id})")
+        else:
+            output.note(f"Neon branch {name} was already gone")
+    _report(outcome, json_out, {"branch": about, "removed": removed})
 
 
 def stdin_is_terminal() -> bool:
@@ -90,9 +112,11 @@ def stdin_is_terminal() -> bool:
 
 @handled
 def rotate(
-    branch: Annotated[str, typer.Argument(help="Branch name")],
+    branch: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name")],
     config: ConfigOpt = None,
-    role: Annotated[str | None, typer.Option("--role", "-r", help="Default: neon.role")] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", "-r", metavar="NAME", help="Default: neon.role")
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask; needed without a terminal.")
     ] = False,

@@ -13,12 +13,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 ConfigOpt = Annotated[
     str | None,
     typer.Option(
-        "--config", "-c", help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)"
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)",
     ),
 ]
 BranchOpt = Annotated[
     list[str] | None,
-    typer.Option("--branch", "-b", help="Only these Neon branches (repeatable)."),
+    typer.Option("--branch", "-b", metavar="NAME", help="Only these Neon branches (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 PruneOpt = Annotated[
@@ -38,12 +41,31 @@ def handled(command: F) -> F:
             return command(*args, **kwargs)
         except NeonSyncError as exc:
             output.error(str(exc))
+            if kwargs.get("json_out"):
+                # --json callers parse stdout: they get the failure as a document too.
+                output.print_json({"error": error_document(exc)})
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             output.error("interrupted")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def error_document(exc: Exception) -> dict[str, Any]:
+    from neon_sync.errors import ConfigError, NeonSyncError
+    from neon_sync.secret import scrub
+
+    where = exc.where if isinstance(exc, ConfigError) else None
+    message = str(exc)
+    if where and message.startswith(f"{where}: "):
+        message = message[len(where) + 2 :]
+    return {
+        "message": scrub(message),
+        "where": where,
+        "kind": type(exc).__name__,
+        "exit_code": exc.exit_code if isinstance(exc, NeonSyncError) else 1,
+    }
 
 
 def parse_duration(text: str) -> float:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from neon_sync.choices import (
-    CHANNEL_BINDINGS,
-    SSLMODES,
-    URL_KINDS,
-    check_choice,
-    closest,
-)
+from neon_sync.choices import check_choice, closest
 from neon_sync.config.rules import check_template
 from neon_sync.config.source import LDict, check_keys
 from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
+from neon_sync.neon.formats import (
+    CHANNEL_BINDING_CHOICES,
+    ENDPOINT_TYPES,
+    FORMATS,
+    SSLMODES,
+    URL_KINDS,
+    EndpointType,
+    Format,
+    UrlKind,
+)
 
 VAR_KEYS = frozenset(
     {
@@ -33,19 +37,29 @@ VAR_KEYS = frozenset(
         "channel_binding",
         "sni_workaround",
         "bare",
+        "credentials",
     }
 )
+
+# Keys with a fixed set of values (the loader checks them; config/schema.py publishes them).
+VAR_CHOICES: dict[str, tuple[str, ...]] = {
+    "url": URL_KINDS,
+    "endpoint": ENDPOINT_TYPES,
+    "format": FORMATS,
+    "sslmode": SSLMODES,
+    "channel_binding": CHANNEL_BINDING_CHOICES,
+}
 
 
 @dataclass(frozen=True)
 class Var:
     name: str
-    url: Literal["pooled", "direct"] | None  # a whole URI; else `value` is a template
+    url: UrlKind | None  # a whole URI; else `value` is a template
     value: str | None
     database: str | None = None  # None: neon.database
     role: str | None = None
-    endpoint: Literal["read_write", "read_only"] = "read_write"
-    format: Literal["uri", "jdbc", "dsn", "prisma"] = "uri"
+    endpoint: EndpointType = "read_write"
+    format: Format = "uri"
     params: tuple[tuple[str, str], ...] = ()
     secret: bool = True
     sensitive: bool | None = None
@@ -53,6 +67,7 @@ class Var:
     channel_binding: str | None = None  # "omit" drops it
     sni_workaround: bool | None = None
     bare: bool = False
+    credentials: bool = True
     where: str = ""
 
 
@@ -77,17 +92,10 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         raise ConfigError(
             f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
         )
-    choices = {
-        "url": URL_KINDS,
-        "endpoint": ("read_write", "read_only"),
-        "format": ("uri", "jdbc", "dsn", "prisma"),
-        "sslmode": SSLMODES,
-        "channel_binding": (*CHANNEL_BINDINGS, "omit"),
-    }
-    for key, options in choices.items():
+    for key, options in VAR_CHOICES.items():
         if key in raw:
             check_choice(raw[key], options, key, at[key])
-    for key in ("secret", "sensitive", "sni_workaround", "bare"):
+    for key in ("secret", "sensitive", "sni_workaround", "bare", "credentials"):
         if key in raw and not isinstance(raw[key], bool):
             raise ConfigError(f"var {name}: {key} must be true or false", at[key])
     for key in ("value", "database", "role", "sslmode"):
@@ -113,6 +121,7 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         channel_binding=raw.get("channel_binding"),
         sni_workaround=raw.get("sni_workaround"),
         bare=raw.get("bare", False),
+        credentials=raw.get("credentials", True),
         where=where,
     )
 
