@@ -1,10 +1,11 @@
 """The Vercel emulator's answers, parsed by the official @vercel/sdk's zod models (as the
 Neon and GitHub emulators are checked against their OpenAPI specs). Needs Node and
-`npm ci --prefix tests/vercel_sdk` (done by .ci/run)."""
+`npm ci --prefix tests/vercel_sdk`; .ci/run does that and sets NEON_SYNC_VERCEL_SDK=required."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,11 @@ TOKEN = "vt_sdk_check_token"
 def sdk_parse(answers: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     node = shutil.which("node")
     if node is None or not (SDK / "node_modules" / "@vercel" / "sdk").is_dir():
-        pytest.fail("the Vercel SDK check needs Node and `npm ci --prefix tests/vercel_sdk`")
+        # As tests/realpg: skipped on a developer's machine without it, a failure in .ci/run.
+        missing = "the Vercel SDK check needs Node and `npm ci --prefix tests/vercel_sdk`"
+        if os.environ.get("NEON_SYNC_VERCEL_SDK") == "required":
+            pytest.fail(missing)
+        pytest.skip(missing)
     lines = "".join(json.dumps({"op": op, "body": body}) + "\n" for op, body in answers)
     done = subprocess.run(
         [node, "check.mjs"], cwd=SDK, input=lines, capture_output=True, text=True, check=True
