@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from neon_sync.secret import Secret
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with every command
+    import httpx
 
 # A target's options after placeholder expansion: str, bool, int or lists of str.
 Options = Mapping[str, Any]
