@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from neon_sync.config.model import Config
+from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
-from neon_sync.providers.base import Current, Provider, Scope, Write
+from neon_sync.providers.base import AppliesScopes, Current, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
@@ -147,15 +148,20 @@ def _apply_target(
     provider: Provider, changes: list[Change], tick: Callable[[], None]
 ) -> tuple[Written, list[str]]:
     written: Written = []
-    failures = []
+    failures: list[str] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
         by_scope[change.where].append(change)
+    batched: Mapping[Scope, Mapping[str, str | None]] | None = None
+    if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
+        batched, failures = apply_batched(provider, by_scope, _write)
     for scope, scope_changes in sorted(by_scope.items()):
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
         try:
-            if writes:
+            if writes and batched is not None:
+                markers = batched.get(scope, {})
+            elif writes:
                 markers = provider.apply(scope, writes)
             if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
                 markers = {**markers, SCOPE_KEY: None}
