@@ -15,6 +15,7 @@ from typing import Any
 
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.github import budget
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
 from neon_sync.providers.github.names import MAX_SECRETS, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Where, parse
@@ -125,6 +126,12 @@ class GitHubProvider:
             with contextlib.suppress(ApiError):
                 done = self._markers(where, writes, done)
             raise ProviderError(str(exc), done=done) from None
+
+    def write_budget(self, writes: Mapping[Scope, Sequence[Write]]) -> str | None:
+        """A line saying so when these writes exceed GitHub's hourly budget (providers.base)."""
+        target = next(iter(writes)).target if writes else ""
+        missing = lambda s: self._env_exists.get(self._where(s).id) is False  # noqa: E731
+        return budget.verdict(target, budget.content_requests(writes, missing))
 
     def _write(self, where: Where, write: Write) -> None:
         current, desired = write.current, write.desired
