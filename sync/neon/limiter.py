@@ -32,7 +32,7 @@ class Limits:
     total_window: float = 60.0
     # Our send time and Neon's arrival time differ by a little jitter: count windows a bit
     # longer than Neon does, so a request that left on time does not arrive early.
-    guard: float = 0.1
+    guard: float = 0.03
     start: float = 4.0  # requests in flight at first
     ceiling: float = 32.0
     slow: float = 2.0  # seconds: an answer slower than this does not earn more concurrency
@@ -55,8 +55,8 @@ class Limiter:
         self.limits = limits
         self._clock, self._sleep = clock, sleep
         self._cond = threading.Condition()
-        self._routes: dict[str, deque[float]] = {}
-        self._all: deque[float] = deque()
+        self._routes: dict[str, deque[list[float]]] = {}
+        self._all: deque[list[float]] = deque()
         self._in_flight = 0
         self._pause_until = 0.0  # after a 429: Neon's window is fuller than ours knew
         self.window = limits.start  # the adaptive cap on requests in flight
@@ -76,26 +76,31 @@ class Limiter:
             _forget(self._all, now - limits.total_window - limits.guard)
             at = max(now, self._pause_until)
             if self._all:
-                at = max(at, self._all[-1])  # first come, first served: windows stay sorted
+                at = max(at, self._all[-1][0])  # first come, first served: windows stay sorted
             if len(sent) >= limits.per_route:
-                at = max(at, sent[-limits.per_route] + limits.route_window + limits.guard)
+                at = max(at, sent[-limits.per_route][0] + limits.route_window + limits.guard)
             if len(self._all) >= limits.total:
-                at = max(at, self._all[-limits.total] + limits.total_window + limits.guard)
-            sent.append(at)
-            self._all.append(at)
+                at = max(at, self._all[-limits.total][0] + limits.total_window + limits.guard)
+            cell = [at]  # one entry in both windows
+            sent.append(cell)
+            self._all.append(cell)
         if at > now:
             self._sleep(at - now)
+        with self._cond:
+            # A thread that overslept, or waited for the CPU, sends later than reserved: count
+            # the request when it leaves, or the one 40 after it could reach Neon too soon.
+            cell[0] = max(cell[0], self._clock())
 
     def release(self, status: int | None, elapsed: float, pause: bool = False) -> None:
-        """`pause`: a 429 without Retry-After; hold every route back for a window (the
-        retry of this request alone waits its own backoff)."""
+        """`pause`: a 429 without Retry-After; hold every route back a moment, until Neon's
+        window has likely moved on (the refused request's retry waits its own backoff)."""
         with self._cond:
             self._in_flight -= 1
             if status == 429:
                 self.throttled += 1
                 self.window = max(1.0, self.window / 2)
                 if pause:
-                    self._pause_until = self._clock() + self.limits.route_window
+                    self._pause_until = self._clock() + self.limits.route_window / 10
             elif status is not None and status < 500 and elapsed < self.limits.slow:
                 self.window = min(self.limits.ceiling, self.window + 1 / self.window)
             self._cond.notify_all()
@@ -124,6 +129,6 @@ class LimitedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _forget(sent: deque[float], before: float) -> None:
-    while sent and sent[0] <= before:
+def _forget(sent: deque[list[float]], before: float) -> None:
+    while sent and sent[0][0] <= before:
         sent.popleft()
