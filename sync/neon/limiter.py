@@ -62,9 +62,10 @@ class Limiter:
         self.window = limits.start  # the adaptive cap on requests in flight
         self.throttled = 0  # 429s seen
 
-    def acquire(self, route: str) -> None:
+    def acquire(self, route: str) -> list[float]:
         """Wait for a free slot, reserve the earliest send time both windows allow, then
-        sleep (without the lock) until it comes."""
+        sleep (without the lock) until it comes. Returns the request's entry in the minute
+        window, for release()."""
         limits = self.limits
         with self._cond:
             while self._in_flight >= max(1, int(self.window)):
@@ -81,20 +82,31 @@ class Limiter:
                 at = max(at, sent[-limits.per_route][0] + limits.route_window + limits.guard)
             if len(self._all) >= limits.total:
                 at = max(at, self._all[-limits.total][0] + limits.total_window + limits.guard)
-            cell = [at]  # one entry in both windows
+            cell, ticket = [at], [at]  # its entries in the route's and the account's windows
             sent.append(cell)
-            self._all.append(cell)
+            self._all.append(ticket)
         if at > now:
             self._sleep(at - now)
         with self._cond:
             # A thread that overslept, or waited for the CPU, sends later than reserved: count
             # the request when it leaves, or the one 40 after it could reach Neon too soon.
-            cell[0] = max(cell[0], self._clock())
+            cell[0] = ticket[0] = max(cell[0], self._clock())
+        return ticket
 
-    def release(self, status: int | None, elapsed: float, pause: bool = False) -> None:
+    def release(
+        self,
+        status: int | None,
+        elapsed: float,
+        pause: bool = False,
+        ticket: list[float] | None = None,
+    ) -> None:
         """`pause`: a 429 without Retry-After; hold every route back a moment, until Neon's
-        window has likely moved on (the refused request's retry waits its own backoff)."""
+        window has likely moved on (the refused request's retry waits its own backoff).
+        The request counts in the minute window from its answer on: Neon saw it at some
+        point before, and a few ms are nothing against a minute."""
         with self._cond:
+            if ticket is not None:
+                ticket[0] = max(ticket[0], self._clock())
             self._in_flight -= 1
             if status == 429:
                 self.throttled += 1
@@ -113,7 +125,7 @@ class LimitedTransport(httpx.BaseTransport):
         self._inner, self._limiter = inner, limiter
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self._limiter.acquire(route_of(request.method, request.url.path))
+        ticket = self._limiter.acquire(route_of(request.method, request.url.path))
         started = time.monotonic()
         status: int | None = None
         pause = False
@@ -123,7 +135,7 @@ class LimitedTransport(httpx.BaseTransport):
             pause = status == 429 and "retry-after" not in response.headers
             return response
         finally:
-            self._limiter.release(status, time.monotonic() - started, pause)
+            self._limiter.release(status, time.monotonic() - started, pause, ticket)
 
     def close(self) -> None:
         self._inner.close()
