@@ -30,9 +30,8 @@ class Limits:
     route_window: float = 1.0
     total: int = 700
     total_window: float = 60.0
-    # Our send time and Neon's arrival time differ by a little jitter: count windows a bit
-    # longer than Neon does, so a request that left on time does not arrive early.
-    guard: float = 0.03
+    # Requests count from their answers (see release); a little more, for clocks' jitter.
+    guard: float = 0.01
     start: float = 4.0  # requests in flight at first
     ceiling: float = 32.0
     slow: float = 2.0  # seconds: an answer slower than this does not earn more concurrency
@@ -64,8 +63,8 @@ class Limiter:
 
     def acquire(self, route: str) -> list[float]:
         """Wait for a free slot, reserve the earliest send time both windows allow, then
-        sleep (without the lock) until it comes. Returns the request's entry in the minute
-        window, for release()."""
+        sleep (without the lock) until it comes. Returns the request's entry in the windows,
+        for release()."""
         limits = self.limits
         with self._cond:
             while self._in_flight >= max(1, int(self.window)):
@@ -82,15 +81,15 @@ class Limiter:
                 at = max(at, sent[-limits.per_route][0] + limits.route_window + limits.guard)
             if len(self._all) >= limits.total:
                 at = max(at, self._all[-limits.total][0] + limits.total_window + limits.guard)
-            cell, ticket = [at], [at]  # its entries in the route's and the account's windows
-            sent.append(cell)
+            ticket = [at]  # its entry in the route's and the account's windows
+            sent.append(ticket)
             self._all.append(ticket)
         if at > now:
             self._sleep(at - now)
         with self._cond:
             # A thread that overslept, or waited for the CPU, sends later than reserved: count
             # the request when it leaves, or the one 40 after it could reach Neon too soon.
-            cell[0] = ticket[0] = max(cell[0], self._clock())
+            ticket[0] = max(ticket[0], self._clock())
         return ticket
 
     def release(
@@ -102,8 +101,9 @@ class Limiter:
     ) -> None:
         """`pause`: a 429 without Retry-After; hold every route back a moment, until Neon's
         window has likely moved on (the refused request's retry waits its own backoff).
-        The request counts in the minute window from its answer on: Neon saw it at some
-        point before, and a few ms are nothing against a minute."""
+        The request counts in the windows from its answer on: Neon saw it at some point
+        before that, and on a busy machine a thread can stall long enough between our clock
+        and the socket for the send time to be too early a guess (a 429 costs far more)."""
         with self._cond:
             if ticket is not None:
                 ticket[0] = max(ticket[0], self._clock())
