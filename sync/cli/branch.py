@@ -1,18 +1,18 @@
-"""CLI commands for a branch's life: `branch create`, `branch delete`, `rotate`, `watch`."""
+"""CLI commands for a branch's life: `branch create`, `branch delete`, `rotate`."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
-from neon_sync.cli.options import ConfigOpt, JsonOpt, PruneOpt, handled
+from neon_sync.cli.options import ConfigOpt, JsonOpt, handled, parse_duration
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(branch_app, name="branch")
     app.command()(rotate)
-    app.command()(watch)
 
 
 branch_app = typer.Typer(
@@ -24,33 +24,16 @@ SyncOpt = Annotated[
 ]
 
 
-def parse_duration(text: str) -> float:
-    """'30s', '5m', '2h', '7d' or plain seconds -> seconds."""
-    from neon_sync.errors import ConfigError
-
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
-    try:
-        seconds = float(number) * units[unit]
-    except ValueError:
-        raise ConfigError(f"bad duration {text!r}; write e.g. 30s, 5m, 2h or 7d") from None
-    if seconds <= 0:
-        raise ConfigError(f"duration {text!r} must be positive")
-    return seconds
-
-
 def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -> None:
     """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors."""
-    from neon_sync.render import console as output
+    from neon_sync.render.plan import PlanJson, Report, report
 
     if outcome is None:
         if json_out:
-            output.print_json({**(extra or {}), **output.document([], {}, applied=False)})
+            PlanJson().render(Report([], {}, applied=False, extra=extra or {}), sys.stdout)
         return
-    output.report(
-        outcome.plan.changes, outcome.errors, applied=True, as_json=json_out,
-        notes=outcome.notes, extra=extra,
-    )  # fmt: skip
+    done = Report(outcome.plan.changes, outcome.errors, True, outcome.notes, extra or {})
+    report(done, as_json=json_out)
     if outcome.errors:
         raise typer.Exit(1)
 
@@ -113,25 +96,3 @@ def rotate(
     with open_run(config) as run:
         outcome = rotate_password(run, branch, role=role)
     _report(outcome, json_out)
-
-
-@handled
-def watch(
-    config: ConfigOpt = None,
-    interval: Annotated[str, typer.Option("--interval", help="Time between polls.")] = "30s",
-    prune: PruneOpt = False,
-) -> None:
-    """Keep every target in step with Neon: poll, and sync what changed. Stops on Ctrl-C/SIGTERM."""
-    import signal
-    import threading
-
-    from neon_sync.commands.watch import watch as watch_loop
-    from neon_sync.engine.run import open_run
-    from neon_sync.render import console as output
-
-    seconds = parse_duration(interval)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with open_run(config) as run:
-        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note)

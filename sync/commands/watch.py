@@ -29,7 +29,7 @@ from neon_sync.engine.apply import Outcome
 from neon_sync.engine.run import Run
 from neon_sync.errors import ConfigError, NeonSyncError
 from neon_sync.neon.client import Branch, NeonClient
-from neon_sync.render.console import DONE
+from neon_sync.render.plan import DONE
 from neon_sync.secret import scrub
 
 FULL_EVERY_SECONDS = 600.0
@@ -193,7 +193,7 @@ class Watcher:
     def _report(self, outcome: Outcome) -> None:
         for change in outcome.done:
             self.log(
-                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope}) "
+                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope_id}) "
                 f"for {change.branch}"
             )
         for note in outcome.notes:

@@ -13,7 +13,7 @@ from typing import TypeVar
 from neon_sync.config.model import Config
 from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
-from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
+from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
 from neon_sync.engine.prefetch import Prefetch
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
@@ -22,19 +22,6 @@ from neon_sync.providers.base import AppliesScopes, Current, Provider, Scope, Wr
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
-
-
-@dataclass
-class Plan:
-    changes: list[Change]
-    errors: dict[str, str]  # target -> why it could not be planned
-    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
-    live: frozenset[str] = frozenset()
-    prune_only: frozenset[str] | None = None
-
-    @property
-    def pending(self) -> list[Change]:
-        return pending(self.changes)
 
 
 @dataclass
@@ -91,9 +78,9 @@ def make_plan(
     # Targets are read while Neon reveals passwords: the scopes are known before those are.
     early = Prefetch(read_scopes, scopes, MAX_TARGETS_IN_FLIGHT)
     try:
-        desire = resolve(config, neon, selected, made, early=early.start)
-        errors = dict(desire.errors)
-        entries = [entry for entry in desire.entries if entry.scope.target not in errors]
+        resolution = resolve(config, neon, selected, made, early=early.start)
+        errors = dict(resolution.errors)
+        entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
         for entry in entries:
             scopes[entry.scope.target].add(entry.scope)
         current: dict[Scope, dict[str, Current]] = {}
@@ -127,7 +114,7 @@ def apply_plan(
     by_target: dict[str, list[Change]] = defaultdict(list)
     for change in plan.pending:
         by_target[change.target].append(change)
-    tick = _Ticker(progress, total=len({change.where for change in plan.pending}))
+    tick = _Ticker(progress, total=len({change.scope for change in plan.pending}))
     errors = dict(plan.errors)
     results: Written = []
 
@@ -164,7 +151,7 @@ def _apply_target(
     failures: list[str] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
-        by_scope[change.where].append(change)
+        by_scope[change.scope].append(change)
     batched: Mapping[Scope, Mapping[str, str | None]] | None = None
     if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
         batched, failures = apply_batched(provider, by_scope, _write)
@@ -193,15 +180,15 @@ def _apply_target(
 
 
 def _record(state: State, change: Change, marker: str | None) -> None:
-    options = dict(change.where.options)
+    options = dict(change.scope.options)
     if change.action is Action.DELETE:
-        state.drop(change.where, change.key)
+        state.drop(change.scope, change.key)
     elif change.key == SCOPE_KEY:
-        state.put(change.where, SCOPE_KEY, Record("", change.branch, None, options))
+        state.put(change.scope, SCOPE_KEY, Record("", change.branch, None, options))
     elif change.desired is not None:
         value = change.desired.value.reveal()
-        fingerprint = state.fingerprint(change.where, change.key, value)
-        state.put(change.where, change.key, Record(fingerprint, change.branch, marker, options))
+        fingerprint = state.fingerprint(change.scope, change.key, value)
+        state.put(change.scope, change.key, Record(fingerprint, change.branch, marker, options))
 
 
 def _record_noops(plan: Plan, state: State) -> None:
@@ -211,15 +198,15 @@ def _record_noops(plan: Plan, state: State) -> None:
         if (
             change.action is Action.NOOP
             and change.desired
-            and not state.get(change.where, change.key)
+            and not state.get(change.scope, change.key)
         ):
             value = change.desired.value.reveal()
-            fingerprint = state.fingerprint(change.where, change.key, value)
+            fingerprint = state.fingerprint(change.scope, change.key, value)
             marker = change.current.updated_at if change.current else None
             state.put(
-                change.where,
+                change.scope,
                 change.key,
-                Record(fingerprint, change.desired.branch, marker, dict(change.where.options)),
+                Record(fingerprint, change.desired.branch, marker, dict(change.scope.options)),
             )
     if plan.prune_only is None and not plan.live:
         return

@@ -17,7 +17,7 @@ def over_budget(changes: list[Change], config: Config, made: Providers) -> dict[
     by_target: dict[str, dict[Scope, list[Write]]] = defaultdict(lambda: defaultdict(list))
     for change in pending(changes):
         if change.key != SCOPE_KEY:
-            by_target[change.target][change.where].append(to_write(change))
+            by_target[change.target][change.scope].append(to_write(change))
     out: dict[str, str] = {}
     for target, writes in sorted(by_target.items()):
         provider = made.get(config.targets[target].provider)

@@ -20,7 +20,7 @@ from neon_sync.secret import MASK, Secret
 
 
 @dataclass
-class Desire:
+class Resolution:
     """The outcome of resolving: entries, the scopes they live in, and per-target failures
     (a provider that is not installed, a branch with no compute) that do not stop the run."""
 
@@ -52,13 +52,8 @@ class Providers:
 
     def take_notes(self) -> list[str]:
         """What providers did beyond plain writes (a split variable, a redeploy) since the
-        last call, for the user: providers may keep such lines in an optional `notes` list."""
-        out: list[str] = []
-        for provider in self._made.values():
-            notes: list[str] = getattr(provider, "notes", [])
-            out += notes
-            notes.clear()
-        return out
+        last call, for the user."""
+        return [line for provider in self._made.values() for line in provider.take_notes()]
 
     def close(self) -> None:
         for provider in self._made.values():
@@ -82,9 +77,9 @@ def resolve(
     branches: Sequence[Branch],
     made: Providers,
     early: Callable[[list[Scope]], None] | None = None,
-) -> Desire:
+) -> Resolution:
     """`early(scopes)` hears the scopes as soon as they are known, before any password."""
-    out = Desire()
+    out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
         for rule in config.rules:

@@ -1,5 +1,5 @@
-"""The diff: desired state + current state + state records -> a sorted list of Changes.
-Pure: no I/O. A plan is data; output.py renders it, engine.apply_plan carries it out."""
+"""The plan: desired state + current state + state records -> a sorted list of Changes.
+Pure: no I/O. A plan is data; render/ shows it, engine.apply carries it out."""
 
 from __future__ import annotations
 
@@ -30,13 +30,13 @@ class Action(StrEnum):
 @dataclass(frozen=True, order=True)
 class Change:
     target: str
-    scope: str
+    scope_id: str  # Scope.id, readable: ".env.alice", "environment:pr-12"
     key: str
     action: Action
     branch: str
     reason: str = ""
     masked: str = field(default="", compare=False)  # what the value looks like, masked
-    where: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
+    scope: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
     desired: Desired | None = field(default=None, compare=False, repr=False)
     current: Current | None = field(default=None, compare=False, repr=False)
 
@@ -44,7 +44,7 @@ class Change:
         return {
             "branch": self.branch,
             "target": self.target,
-            "scope": self.scope,
+            "scope": self.scope_id,
             "key": self.key,
             "action": self.action.value,
             "reason": self.reason,
@@ -76,7 +76,7 @@ def diff(
     for entry in entries:
         scope, desired = entry.scope, entry.desired
         wanted.add((scope.target, scope.id, desired.key))
-        found = current.get(scope, {}).get(desired.key)
+        found = _same_kind(current.get(scope, {}).get(desired.key), desired)
         action, reason = _compare(scope, desired, found, state)
         changes.append(
             Change(
@@ -96,6 +96,13 @@ def diff(
         deletes = _prunable(current, state, wanted, live_branches, prune_only)
         changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
     return sorted(changes)
+
+
+def _same_kind(found: Current | None, desired: Desired) -> Current | None:
+    """Of a name held as both a readable and a write-only value, the one the config wants."""
+    if found is not None and found.twin is not None and found.secret != desired.secret:
+        return found.twin
+    return found
 
 
 def _compare(
@@ -173,7 +180,7 @@ def _empty_scopes(
             continue
         if only is not None and record.branch not in only:
             continue
-        going = {c.key for c in deletes if c.where == scope}
+        going = {c.key for c in deletes if c.scope == scope}
         if set(current[scope]) <= going:
             out.append(
                 Change(
@@ -194,3 +201,16 @@ def _empty_scopes(
 
 def pending(changes: Iterable[Change]) -> list[Change]:
     return [change for change in changes if change.action.writes]
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    errors: dict[str, str]  # target -> why it could not be planned
+    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
+    live: frozenset[str] = frozenset()
+    prune_only: frozenset[str] | None = None
+
+    @property
+    def pending(self) -> list[Change]:
+        return pending(self.changes)

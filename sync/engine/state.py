@@ -17,20 +17,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from neon_sync.errors import StateError
 from neon_sync.providers.base import Scope
 
 VERSION = 1
-
-
-class StateStore(Protocol):
-    def load(self) -> dict[str, Any] | None:
-        """The document last saved, None if there is none yet."""
-        ...
-
-    def save(self, document: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -148,6 +140,9 @@ class FileStore:
             atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        return None
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:

@@ -1,45 +1,22 @@
-"""Everything neon-sync prints: plan tables, JSON, errors. Every string passes through
-`scrub` on its way out, so a secret that slipped into a message is still masked."""
+"""The terminal: errors and notes on stderr, JSON documents and small tables on stdout, the
+progress bar. Every string passes through `scrub` on its way out, so a secret that slipped
+into a message is still masked. Plans are rendered by render.plan."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from neon_sync.engine.plan import Action, Change
 from neon_sync.secret import scrub
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from neon_sync.commands.inspect import BranchRow
-
-STYLE = {
-    Action.CREATE: "green",
-    Action.UPDATE: "yellow",
-    Action.DELETE: "red",
-    Action.UNKNOWN: "magenta",
-    Action.NOOP: "dim",
-}
-VERB = {
-    Action.CREATE: "to create",
-    Action.UPDATE: "to update",
-    Action.DELETE: "to delete",
-    Action.UNKNOWN: "unknown (will be written)",
-    Action.NOOP: "unchanged",
-}
-DONE = {
-    Action.CREATE: "created",
-    Action.UPDATE: "updated",
-    Action.DELETE: "deleted",
-    Action.UNKNOWN: "written",
-    Action.NOOP: "unchanged",
-}
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -54,82 +31,18 @@ def console(stream: TextIO | None = None) -> Console:
 
 def error(message: str) -> None:
     print(f"neon-sync: error: {scrub(message)}", file=sys.stderr)
-    from neon_sync.render import actions
+    from neon_sync.render import github_actions
 
-    if actions.active():
-        actions.annotate_error(message)
+    if github_actions.active():
+        github_actions.annotate_error(message)
 
 
 def note(message: str) -> None:
     print(scrub(message), file=sys.stderr)
 
 
-def document(changes: Iterable[Change], errors: Mapping[str, str], applied: bool) -> dict[str, Any]:
-    return {
-        "changes": [change.to_json() for change in changes],
-        "errors": [{"target": t, "message": scrub(m)} for t, m in sorted(errors.items())],
-        "applied": applied,
-    }
-
-
-def report(
-    changes: list[Change],
-    errors: Mapping[str, str],
-    *,
-    applied: bool,
-    as_json: bool,
-    notes: Iterable[str] = (),
-    extra: Mapping[str, Any] | None = None,
-) -> None:
-    """The result of a run: a table, or one JSON document (with `extra` fields), on stdout;
-    notes and errors on stderr; and, inside GitHub Actions, the job summary."""
-    if as_json:
-        print_json({**(extra or {}), **document(changes, errors, applied)})
-        for target, message in sorted(errors.items()):
-            error(f"target {target}: {message}")
-    else:
-        print_plan(changes, errors, applied=applied)
-    for line in notes:
-        note(line)
-    from neon_sync.render import actions
-
-    if actions.active():
-        actions.write_summary(changes, errors, applied)
-
-
 def print_json(doc: dict[str, Any]) -> None:
     print(scrub(json.dumps(doc, indent=2)))
-
-
-def summary(changes: Iterable[Change], applied: bool) -> str:
-    counts = Counter(change.action for change in changes)
-    words = DONE if applied else VERB
-    parts = [f"{counts[a]} {words[a]}" for a in Action if counts[a]]
-    return ", ".join(parts) if parts else "nothing configured for these branches"
-
-
-def print_plan(
-    changes: list[Change], errors: Mapping[str, str], *, applied: bool, show_noop: bool = False
-) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    out = console()
-    shown = [c for c in changes if show_noop or c.action is not Action.NOOP]
-    if shown:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for column in ("action", "target", "scope", "key", "branch", "value", "why"):
-            table.add_column(column, overflow="fold")
-        for change in shown:
-            label = DONE[change.action] if applied else change.action.value
-            value = scrub(change.masked) if change.action is not Action.DELETE else ""
-            cells = (change.target, change.scope, change.key, change.branch, value, change.reason)
-            # Text(), not markup: names and values may hold "[" and must print as they are
-            table.add_row(Text(label, style=STYLE[change.action]), *(Text(c) for c in cells))
-        out.print(table)
-    out.print(summary(changes, applied), markup=False)
-    for target, message in sorted(errors.items()):
-        error(f"target {target}: {message}")
 
 
 def print_branches(rows: list[BranchRow], as_json: bool) -> None:
