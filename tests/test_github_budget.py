@@ -11,6 +11,7 @@ from neon_sync.emulators.github import GitHubEmulator
 from neon_sync.emulators.neon import NeonEmulator
 from neon_sync.engine.run import open_run
 from neon_sync.providers.github.api import Pacer
+from tests.conftest import in_process
 
 NO_WAIT = lambda _s: None  # noqa: E731  (nothing here enforces limits: do not pace)
 CONFIG = """\
@@ -42,14 +43,9 @@ def world(
         neon.add_branch(project, f"preview/p{index:03d}", parent="main")
     github = GitHubEmulator(token="ghp_budget")
     github.add_repo("acme/shop")
-    services = {"neon.test": neon.handle, "github.test": github.handle}
-    transport = httpx.MockTransport(lambda request: services[request.url.host](request))
+    transport, env = in_process(neon=neon.handle, github=github.handle)
     (tmp_path / "neon-sync.yaml").write_text(CONFIG.format(project_id=project))
-    env = {
-        "NEON_API_HOST": "https://neon.test/api/v2", "NEON_API_KEY": "k",
-        "GITHUB_API_URL": "https://github.test", "GITHUB_TOKEN": "ghp_budget",
-    }  # fmt: skip
-    return github, env, transport
+    return github, {**env, "NEON_API_KEY": "k", "GITHUB_TOKEN": "ghp_budget"}, transport
 
 
 def test_plan_reports_a_run_over_githubs_hourly_budget(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import httpx
 from neon_sync.emulators.neon import NeonEmulator
 from neon_sync.emulators.vercel import VercelEmulator
 from neon_sync.engine.run import open_run
+from tests.conftest import in_process
 
 CONFIG = """\
 version: 1
@@ -49,13 +50,9 @@ def test_targets_are_read_before_the_last_password_is_revealed(tmp_path: Path) -
             listed.set()
         return vercel.handle(request)
 
-    services = {"neon.test": neon_app, "vercel.test": vercel_app}
-    transport = httpx.MockTransport(lambda request: services[request.url.host](request))
+    transport, env = in_process(neon=neon_app, vercel=vercel_app)
+    env.update(NEON_API_KEY="k", VERCEL_TOKEN="vt_p")
     (tmp_path / "neon-sync.yaml").write_text(CONFIG.format(project_id=project))
-    env = {
-        "NEON_API_HOST": "https://neon.test/api/v2", "NEON_API_KEY": "k",
-        "VERCEL_API_URL": "https://vercel.test", "VERCEL_TOKEN": "vt_p",
-    }  # fmt: skip
     config = str(tmp_path / "neon-sync.yaml")
     with open_run(config, env, transport=transport, sleep=lambda _s: None) as run:
         outcome = run.sync()
