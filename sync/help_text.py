@@ -1,6 +1,8 @@
 """`neon-sync --help` as typer renders it at 80 columns, served without importing typer
 (neon_sync.launch). tests/test_startup.py fails when a command or its help changes and
-this text does not; its message holds the new text."""
+this text does not; its message holds the new text, which this prints:
+    COLUMNS=80 python -c "from neon_sync.cli import app; app(['--help'], prog_name='neon-sync')"
+"""
 
 HELP = """\
 Usage: neon-sync [OPTIONS] COMMAND [ARGS]...
