@@ -1,4 +1,5 @@
-"""The command line: one module per group of commands (sync, inspect, branch, watch, demo).
+"""The command line: one module per group of commands (sync, inspect, check, branch, watch,
+demo).
 Each command parses its options and calls one plain function; cli/ is the only place that
 turns errors into messages and exit codes:
 0 success, 1 runtime failure (API, provider), 2 usage or config error, 3 changes pending
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 
 from neon_sync import __version__
-from neon_sync.cli import branch, demo, inspect, sync, watch
+from neon_sync.cli import branch, check, demo, inspect, sync, watch
 
 app = typer.Typer(
     name="neon-sync",
@@ -38,7 +39,7 @@ def _root(
     pass
 
 
-for group in (sync, inspect, branch, watch, demo):
+for group in (sync, inspect, check, branch, watch, demo):
     group.register(app)
 
 

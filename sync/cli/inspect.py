@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from neon_sync.cli.options import ConfigOpt, JsonOpt, handled
+from neon_sync.neon.formats import ENDPOINT_TYPES, FORMAT_HELP_TEXT, one_of
 
 
 def register(app: typer.Typer) -> None:
@@ -24,15 +25,26 @@ def url(
     database: Annotated[str | None, typer.Option("--database", "-d")] = None,
     role: Annotated[str | None, typer.Option("--role", "-r")] = None,
     endpoint_type: Annotated[
-        str, typer.Option("--endpoint-type", help="read_write or read_only")
+        str, typer.Option("--endpoint-type", help=one_of(ENDPOINT_TYPES))
     ] = "read_write",
-    format_: Annotated[str, typer.Option("--format", help="uri, jdbc, dsn or prisma")] = "uri",
+    format_: Annotated[str, typer.Option("--format", help=FORMAT_HELP_TEXT)] = "uri",
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Print every NAME=value of this preset instead."),
+    ] = None,
     project_id: Annotated[str | None, typer.Option("--project-id")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Print one connection string (this command alone prints a secret, on purpose)."""
-    from neon_sync.commands.url import connection_string
+    from neon_sync.commands.url import connection_string, preset_strings
 
+    if preset is not None:
+        for name, secret in preset_strings(
+            branch, preset, database=database, role=role, endpoint_type=endpoint_type,
+            project_id=project_id, config_path=config,
+        ):  # fmt: skip
+            print(f"{name}={secret.reveal()}")
+        return
     value = connection_string(
         branch,
         pooled=pooled,

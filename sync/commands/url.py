@@ -11,11 +11,15 @@ import httpx
 
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
-from neon_sync.engine.desired import endpoints_by_branch, url_options
+from neon_sync.config.presets import PRESETS
+from neon_sync.config.rules import VALUE_FIELDS
+from neon_sync.config.vars import parse_var
+from neon_sync.engine.desired import endpoints_by_branch, url_options, var_value
 from neon_sync.engine.run import neon_client, read_config
 from neon_sync.errors import ConfigError, NeonSyncError
 from neon_sync.neon import api_host
 from neon_sync.neon.connstr import ConnectionInfo, build
+from neon_sync.neon.formats import ENDPOINT_TYPES, FORMATS, one_of
 from neon_sync.secret import Secret
 
 
@@ -48,10 +52,50 @@ def connection_string(
     env: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Secret:
-    if endpoint_type not in ("read_write", "read_only"):
-        raise ConfigError("--endpoint-type must be read_write or read_only")
-    if format_ not in ("uri", "jdbc", "dsn", "prisma"):
-        raise ConfigError("--format must be uri, jdbc, dsn or prisma")
+    if format_ not in FORMATS:
+        raise ConfigError(f"--format must be {one_of(FORMATS)}")
+    settings, info = _connection(
+        branch, database, role, endpoint_type, project_id, config_path, env, transport
+    )
+    return build(info, url_options(settings, pooled=pooled, format_=format_))
+
+
+def preset_strings(
+    branch: str | None,
+    preset: str,
+    *,
+    database: str | None = None,
+    role: str | None = None,
+    endpoint_type: str = "read_write",
+    project_id: str | None = None,
+    config_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> list[tuple[str, Secret]]:
+    """Every variable of a preset, as `sync` would write it for this branch."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(sorted(PRESETS))}")
+    specs = [
+        parse_var(name, spec, "--preset", VALUE_FIELDS) for name, spec in PRESETS[preset].items()
+    ]
+    settings, info = _connection(
+        branch, database, role, endpoint_type, project_id, config_path, env, transport
+    )
+    return [(var.name, var_value(settings, var, {}, info)) for var in specs]
+
+
+def _connection(
+    branch: str | None,
+    database: str | None,
+    role: str | None,
+    endpoint_type: str,
+    project_id: str | None,
+    config_path: str | None,
+    env: Mapping[str, str] | None,
+    transport: httpx.BaseTransport | None,
+) -> tuple[Neon, ConnectionInfo]:
+    if endpoint_type not in ENDPOINT_TYPES:
+        raise ConfigError(f"--endpoint-type must be {one_of(ENDPOINT_TYPES)}")
     config, env = _optional_config(config_path, project_id, env)
     project = project_id or (config.neon.project_id if config else env.get("NEON_PROJECT_ID"))
     if not project:
@@ -81,4 +125,4 @@ def connection_string(
         info = ConnectionInfo(
             endpoint.host, endpoint.id, role, neon.password(chosen.id, role), database
         )
-    return build(info, url_options(settings, pooled=pooled, format_=format_))
+    return settings, info

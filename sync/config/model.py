@@ -17,9 +17,16 @@ from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon import DEFAULT_API_HOST, api_host
+from neon_sync.neon.formats import (
+    CHANNEL_BINDING_CHOICES,
+    DEFAULT_CHANNEL_BINDING,
+    DEFAULT_SSLMODE,
+    SSLMODES,
+    one_of,
+)
 
 CONFIG_NAME = "neon-sync.yaml"
-ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix"})
+ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix", "rename"})
 NEON_KEYS = frozenset(
     {"project_id", "database", "role", "api_host", "sslmode", "channel_binding", "sni_workaround"}
 )
@@ -54,8 +61,8 @@ class Neon:
     api_host: str = DEFAULT_API_HOST
     database: str = "neondb"
     role: str = "neondb_owner"
-    sslmode: str = "require"
-    channel_binding: str = "require"
+    sslmode: str = DEFAULT_SSLMODE
+    channel_binding: str = DEFAULT_CHANNEL_BINDING
     sni_workaround: bool = False
 
 
@@ -146,6 +153,10 @@ def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
     values["api_host"] = api_host(env, raw.get("api_host"))
     if not isinstance(raw.get("sni_workaround", False), bool):
         raise ConfigError("neon.sni_workaround must be true or false", raw.at("sni_workaround"))
+    # Checked here too, so a typo points at its line rather than failing at the first string.
+    for key, choices in (("sslmode", SSLMODES), ("channel_binding", CHANNEL_BINDING_CHOICES)):
+        if key in raw and raw[key] not in choices:
+            raise ConfigError(f"neon.{key} must be {one_of(choices)}", raw.at(key))
     return Neon(**values)
 
 
@@ -225,6 +236,9 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
             )
             raise ConfigError(f"unknown preset {preset!r}; {hint}", raw.at("preset"))
         specs.update({k: (v, raw.at("preset")) for k, v in PRESETS[preset].items()})
+        specs = _renamed(specs, raw)
+    elif "rename" in raw:
+        raise ConfigError("rename: renames a preset's variables; add `preset:`", raw.at("rename"))
     raw_vars = _mapping(raw.get("vars"), raw.at("vars"), "`vars:`")
     specs.update({k: (v, raw_vars.at(k)) for k, v in raw_vars.items()})
     if not specs:
@@ -234,6 +248,24 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
         parse_var(prefix + key, spec, where, value_allowed) for key, (spec, where) in specs.items()
     )
     return SyncItem(name, options, vars_, raw.where)
+
+
+def _renamed(specs: dict[str, tuple[Any, str]], raw: LDict) -> dict[str, tuple[Any, str]]:
+    """`rename: {PRESET_NAME: NEW_NAME}`: a preset's variable under the name the app reads."""
+    if "rename" not in raw:
+        return specs
+    renames = _mapping(raw.get("rename"), raw.at("rename"), "`rename:`")
+    out = dict(specs)
+    for old, new in renames.items():
+        if old not in specs:
+            raise ConfigError(
+                f"rename: the preset sets no {old!r}; it sets {', '.join(specs)}",
+                renames.key_at(old),
+            )
+        if not isinstance(new, str) or not new:
+            raise ConfigError(f"rename: {old} needs a new name (a string)", renames.at(old))
+        out[new] = out.pop(old)
+    return out
 
 
 def _provider_options(target: Target) -> set[str] | None:

@@ -15,6 +15,7 @@ from neon_sync.engine.plan import Entry
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
 from neon_sync.neon.connstr import ConnectionInfo, UrlOptions, build, pooled_host
+from neon_sync.neon.formats import OMIT
 from neon_sync.providers.base import Context, Desired, Provider, Scope
 from neon_sync.secret import MASK, Secret
 
@@ -131,7 +132,7 @@ def resolve(
             password=passwords[(want.branch.id, role)],
             database=want.var.database or config.neon.database,
         )
-        value = _value(config, want, info)
+        value = var_value(config.neon, want.var, want.captures, info)
         desired = Desired(
             want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive
         )
@@ -177,31 +178,30 @@ def url_options(
         pooled=pooled,
         format=format_,  # type: ignore[arg-type]
         sslmode=(var.sslmode if var else None) or neon.sslmode,
-        channel_binding=None if binding == "omit" else binding,
+        channel_binding=None if binding == OMIT else binding,
         sni_workaround=sni,
         params=dict(var.params) if var else {},
         bare=var.bare if var else False,
+        credentials=var.credentials if var else True,
     )
 
 
-def _value(config: Config, want: _Want, info: ConnectionInfo) -> Secret:
-    var = want.var
+def var_value(neon: Neon, var: Var, captures: Mapping[str, str], info: ConnectionInfo) -> Secret:
+    """One var's value for one endpoint, role and database: a whole string or a template."""
     if var.url is not None:
-        return build(
-            info, url_options(config.neon, var, pooled=var.url == "pooled", format_=var.format)
-        )
-    pooled = build(info, url_options(config.neon, var, pooled=True))
-    direct = build(info, url_options(config.neon, var, pooled=False))
+        return build(info, url_options(neon, var, pooled=var.url == "pooled", format_=var.format))
+    pooled = build(info, url_options(neon, var, pooled=True))
+    direct = build(info, url_options(neon, var, pooled=False))
     plain = {
-        **want.captures,
+        **captures,
         "host": info.host,
         "pooled_host": pooled_host(info.host),
         "port": str(info.port),
         "role": info.role,
         "database": info.database,
         "endpoint_id": info.endpoint_id,
-        "project_id": config.neon.project_id,
-        "sslmode": var.sslmode or config.neon.sslmode,
+        "project_id": neon.project_id,
+        "sslmode": var.sslmode or neon.sslmode,
     }
     assert var.value is not None
     real = render(
