@@ -15,6 +15,7 @@ import httpx
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
+from neon_sync.engine.budget import over_budget
 from neon_sync.engine.desired import Providers
 from neon_sync.engine.plan import Plan
 from neon_sync.engine.state import FileStore, State, state_secret
@@ -38,7 +39,7 @@ class Run:
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
     ) -> Plan:
-        return make_plan(
+        plan = make_plan(
             self.config,
             self.neon,
             self.providers,
@@ -47,6 +48,9 @@ class Run:
             prune=prune,
             retiring=retiring,
         )
+        # Said before any write, so sync leaves such a target alone instead of failing in it.
+        plan.errors.update(over_budget(plan.changes, self.config, self.providers))
+        return plan
 
     def sync(
         self,
