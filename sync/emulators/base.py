@@ -10,11 +10,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from neon_sync.emulators.limits import RateLimits, Window
 
 Handler = Callable[..., httpx.Response]
 # Set on answers a test injected on purpose, so spec checks in tests can let them through.
@@ -63,6 +65,7 @@ class Emulator:
         self.log: list[Logged] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self.limits: RateLimits | None = None  # published rate limits, when enforced
         self.lock = threading.RLock()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
@@ -103,16 +106,30 @@ class Emulator:
         """Return an error response when the request's credentials are refused."""
         return None
 
+    def rate_limited(self, window: Window, wait: float) -> httpx.Response:
+        """The service's answer to a request over one of its published limits."""
+        return self.error(429, f"rate limit exceeded ({window.what})")
+
+    def enforce_limits(
+        self, windows: Sequence[Window], clock: Callable[[], float] = time.monotonic
+    ) -> RateLimits:
+        """Refuse requests over these limits from now on, as the service would."""
+        self.limits = RateLimits(windows, clock)
+        return self.limits
+
     def handle(self, request: httpx.Request) -> httpx.Response:
+        # Counted on arrival, as the service does; the answer still takes the latency.
+        over = self.limits.admit(request.method, self._route(request)) if self.limits else None
         if self.latency:
             time.sleep(self.latency)
         path = request.url.path
         body = _parse_body(request)
         query = dict(request.url.params.multi_items())
         with self.lock:
-            fault = self._take_fault(request.method, path)
+            response = self.rate_limited(*over) if over else None
+            fault = None if response else self._take_fault(request.method, path)
             served = fault is not None and (fault.mangle is not None or fault.drop)
-            response = self._faulty(fault) if fault and not served else None
+            response = response or (self._faulty(fault) if fault and not served else None)
             response = response or self.authorize(request)
             if response is None:
                 response = self._dispatch(request, path)
@@ -128,6 +145,13 @@ class Emulator:
         if fault is not None and fault.drop:
             raise httpx.RemoteProtocolError("the emulator dropped the connection", request=request)
         return response
+
+    def _route(self, request: httpx.Request) -> str:
+        raw = request.url.raw_path.decode("ascii").partition("?")[0]
+        for method, pattern, _handler in self._routes:
+            if method == request.method and pattern.match(raw):
+                return f"{method} {pattern.pattern}"
+        return f"{request.method} {raw}"
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from neon_sync.config.model import Config
+from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
+from neon_sync.engine.prefetch import Prefetch
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
 from neon_sync.neon.resolve import not_found
-from neon_sync.providers.base import Current, Provider, Scope, Write
+from neon_sync.providers.base import AppliesScopes, Current, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
@@ -60,27 +62,39 @@ def make_plan(
     all_branches = [b for b in neon.branches() if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune, neon.project_id)
-    resolution = resolve(config, neon, selected, made)
-    errors = dict(resolution.errors)
-    entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
-    scopes: dict[str, set[Scope]] = defaultdict(set)
-    for entry in entries:
-        scopes[entry.scope.target].add(entry.scope)
     prune_only = frozenset(branches) if branches else None
+    scopes: dict[str, set[Scope]] = defaultdict(set)
     if prune:
         for scope, _key, record in state.owned():
             wanted = prune_only is None or record.branch in prune_only
             if scope.target in config.targets and record.branch not in live and wanted:
                 scopes[scope.target].add(scope)
-    current: dict[Scope, dict[str, Current]] = {}
 
-    def read(target: str) -> dict[Scope, dict[str, Current]]:
+    def read_scopes(target: str, found: Sequence[Scope]) -> dict[Scope, dict[str, Current]]:
         provider = made.get(config.targets[target].provider)
-        found = provider.read(sorted(scopes[target]))
-        return {scope: dict(keys) for scope, keys in found.items() if scope.target == target}
+        return {s: dict(keys) for s, keys in provider.read(found).items() if s.target == target}
 
-    for _target, result in _each(sorted(scopes), read, errors):
-        current.update(result)
+    # Targets are read while Neon reveals passwords: the scopes are known before those are.
+    early = Prefetch(read_scopes, scopes, MAX_TARGETS_IN_FLIGHT)
+    try:
+        resolution = resolve(config, neon, selected, made, early=early.start)
+        errors = dict(resolution.errors)
+        entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
+        for entry in entries:
+            scopes[entry.scope.target].add(entry.scope)
+        current: dict[Scope, dict[str, Current]] = {}
+
+        def read(target: str) -> dict[Scope, dict[str, Current]]:
+            found = sorted(scopes[target])
+            ready = early.take(target, found)
+            if ready is None:
+                return read_scopes(target, found)
+            return {scope: dict(keys) for scope, keys in ready.items()}
+
+        for _target, result in _each(sorted(scopes), read, errors):
+            current.update(result)
+    finally:
+        early.close()
     entries = [entry for entry in entries if entry.scope.target not in errors]
     changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
     changes = [change for change in changes if change.target not in errors]
@@ -133,15 +147,20 @@ def _apply_target(
     provider: Provider, changes: list[Change], tick: Callable[[], None]
 ) -> tuple[Written, list[str]]:
     written: Written = []
-    failures = []
+    failures: list[str] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
         by_scope[change.scope].append(change)
+    batched: Mapping[Scope, Mapping[str, str | None]] | None = None
+    if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
+        batched, failures = apply_batched(provider, by_scope, _write)
     for scope, scope_changes in sorted(by_scope.items()):
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
         try:
-            if writes:
+            if writes and batched is not None:
+                markers = batched.get(scope, {})
+            elif writes:
                 markers = provider.apply(scope, writes)
             if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
                 markers = {**markers, SCOPE_KEY: None}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +77,9 @@ def resolve(
     neon: NeonClient,
     branches: Sequence[Branch],
     made: Providers,
+    early: Callable[[list[Scope]], None] | None = None,
 ) -> Resolution:
+    """`early(scopes)` hears the scopes as soon as they are known, before any password."""
     out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
@@ -102,6 +104,8 @@ def resolve(
                 wants += [_Want(branch, item, scope, var, names) for var in item.vars]
     if not wants:
         return out
+    if early is not None:
+        early([want.scope for want in wants if want.item.target not in out.errors])
     endpoints = endpoints_by_branch(neon.endpoints())
     needed = {
         (w.branch.id, w.var.role or config.neon.role)

@@ -15,6 +15,7 @@ import httpx
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
+from neon_sync.engine.budget import over_budget
 from neon_sync.engine.desired import Providers
 from neon_sync.engine.plan import Plan
 from neon_sync.engine.state import FileStore, State, state_secret
@@ -39,7 +40,7 @@ class Run:
         retiring: frozenset[str] = frozenset(),
     ) -> Plan:
         check_settings(self.config, self.providers)
-        return make_plan(
+        plan = make_plan(
             self.config,
             self.neon,
             self.providers,
@@ -48,6 +49,9 @@ class Run:
             prune=prune,
             retiring=retiring,
         )
+        # Said before any write, so sync leaves such a target alone instead of failing in it.
+        plan.errors.update(over_budget(plan.changes, self.config, self.providers))
+        return plan
 
     def sync(
         self,

@@ -1,0 +1,36 @@
+"""`neon-sync --help` as typer renders it at 80 columns, served without importing typer
+(neon_sync.launch). tests/test_startup.py fails when a command or its help changes and
+this text does not; its message holds the new text, which this prints:
+    COLUMNS=80 python -c "from neon_sync.cli import app; app(['--help'], prog_name='neon-sync')"
+"""
+
+HELP = """\
+Usage: neon-sync [OPTIONS] COMMAND [ARGS]...
+
+  Keep Neon branch connection strings in step with .env files, GitHub and
+  Vercel.
+
+Options:
+  --version             Show the version.
+  --verbose             Print errors in full (secrets still masked).
+  --install-completion  Install completion for the current shell.
+  --show-completion     Show completion for the current shell, to copy it or
+                        customize the installation.
+  -h, --help            Show this message and exit.
+
+Commands:
+  plan      Show what sync would do.
+  sync      Write the configured connection strings to every target that...
+  url       Print one connection string (this command and `env` print...
+  branches  List Neon's branches and the rules and targets each one matches.
+  validate  Check the config without calling any API.
+  check     Connect through every string the config would write (select...
+  rotate    Reset a role's password in Neon, then update every target...
+  watch     Keep every target in step with Neon: poll, and sync what...
+  demo      Run the example neon-sync.yaml against bundled emulators: no...
+  env       Print a branch's connection strings as a .env, JSON, shell or...
+  run       Run a command with a branch's connection strings in its...
+  init      Write a commented neon-sync.yaml from what this folder holds:...
+  schema    Print the JSON Schema of neon-sync.yaml (for editors and CI...
+  branch    Create or delete a Neon branch and sync its targets in one step.
+"""
