@@ -210,6 +210,22 @@ def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: SeededN
     assert neon_requests(neon, "POST", "/branches") == [201]
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_create_prints_the_branch_id_even_when_the_sync_after_it_fails(
+    cli: Cli, neon: SeededNeon, as_json: bool
+) -> None:
+    neon.inject(500, times=1000, method="GET", path="/endpoints$")
+    result = cli("branch", "create", NAME, *(["--json"] if as_json else []), expect=1)
+    (branch_id,) = named(neon, NAME)
+    if as_json:
+        doc = json.loads(result.stdout)
+        assert doc["branch"] == {"id": branch_id, "name": NAME, "created": True}
+        assert "list the endpoints" in doc["errors"][0]["message"]
+    else:
+        assert result.stdout.splitlines()[0] == branch_id
+    assert "list the endpoints" in result.stderr
+
+
 def test_create_says_in_json_whether_it_made_the_branch(cli: Cli, neon: SeededNeon) -> None:
     made = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)
     again = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)

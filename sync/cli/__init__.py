@@ -42,8 +42,10 @@ def plan(
 
     with open_run(config) as run:
         result = run.plan(branch or (), prune)
-    output.report(result.changes, result.errors, applied=False, as_json=json_out)
-    if result.errors:
+    output.report(
+        result.changes, result.errors, applied=False, as_json=json_out, failures=result.failures
+    )
+    if result.failed:
         raise typer.Exit(1)
     if exit_code and result.pending:
         raise typer.Exit(EXIT_PENDING)
@@ -62,21 +64,26 @@ def sync_(
     from neon_sync.engine.run import open_run
     from neon_sync.render import console as output
 
-    notes: list[str] = []
     with open_run(config) as run:
         if dry_run:
             result = run.plan(branch or (), prune)
-            changes, errors, applied = result.changes, result.errors, False
+            output.report(
+                result.changes,
+                result.errors,
+                applied=False,
+                as_json=json_out,
+                failures=result.failures,
+            )
+            failed = result.failed
         else:
             bar = output.ProgressBar()
             try:
                 outcome = run.sync(branch or (), prune, progress=bar)
             finally:
                 bar.close()
-            changes, errors, applied = outcome.plan.changes, outcome.errors, True
-            notes = outcome.notes
-    output.report(changes, errors, applied=applied, as_json=json_out, notes=notes)
-    if errors:
+            output.report_outcome(outcome, as_json=json_out)
+            failed = outcome.failed
+    if failed:
         raise typer.Exit(1)
 
 

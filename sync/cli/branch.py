@@ -47,11 +47,8 @@ def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -
         if json_out:
             output.print_json({**(extra or {}), **output.document([], {}, applied=False)})
         return
-    output.report(
-        outcome.plan.changes, outcome.errors, applied=True, as_json=json_out,
-        notes=outcome.notes, extra=extra,
-    )  # fmt: skip
-    if outcome.errors:
+    output.report_outcome(outcome, as_json=json_out, extra=extra)
+    if outcome.failed:
         raise typer.Exit(1)
 
 
@@ -72,13 +69,28 @@ def branch_create(
     """Get or create a branch (with a read_write compute), then sync its targets."""
     from neon_sync.commands.branch import create_branch
     from neon_sync.engine.run import open_run
+    from neon_sync.errors import NeonSyncError
+    from neon_sync.render import console as output
 
     seconds = parse_duration(expires_in) if expires_in else None
-    with open_run(config) as run:
-        made = create_branch(run, name, parent=parent, expires_in=seconds, sync=sync)
-    if not json_out:
-        print(made.branch.id)
-    about = {"id": made.branch.id, "name": made.branch.name, "created": made.new}
+    about: dict[str, Any] = {}
+
+    def ready(branch: Any, new: bool) -> None:
+        about.update(id=branch.id, name=branch.name, created=new)
+        if not json_out:
+            print(branch.id, flush=True)  # scripts read it even if the sync then fails
+
+    try:
+        with open_run(config) as run:
+            made = create_branch(
+                run, name, parent=parent, expires_in=seconds, sync=sync, on_ready=ready
+            )
+    except NeonSyncError as exc:
+        if json_out and about:  # the branch exists: its document still goes out
+            doc = output.document([], {}, applied=False)
+            doc["errors"] = [{"message": output.scrub_text(str(exc))}]
+            output.print_json({"branch": about, **doc})
+        raise
     _report(made.outcome, json_out, {"branch": about})
 
 

@@ -4,11 +4,12 @@ so no target ever holds a value Neon does not serve yet."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from neon_sync.engine.apply import Outcome
+from neon_sync.engine.failures import grouped
 from neon_sync.engine.run import Run
 from neon_sync.errors import ApiError, ConfigError, ProviderError
 from neon_sync.neon.client import Branch
@@ -28,6 +29,7 @@ def create_branch(
     parent: str | None,
     expires_in: float | None,
     sync: bool,
+    on_ready: Callable[[Branch, bool], None] | None = None,
 ) -> Created:
     """Get or create branch `name`, then (with `sync`) write its values to every target whose
     rules match it. An existing branch is reused as it is: its parent, expiry and computes
@@ -37,6 +39,8 @@ def create_branch(
     if expires_in is not None and expires_in <= 0:
         raise ConfigError(f"--expires-in must be positive, not {expires_in:g} seconds")
     branch, new = _get_or_create(run, name, parent, expires_in)
+    if on_ready is not None:  # the branch exists whatever the sync does: say so first
+        on_ready(branch, new)
     outcome = run.sync(branches=[branch.name]) if sync else None
     return Created(branch, new, outcome)
 
@@ -54,10 +58,13 @@ def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
     outcome = None
     if sync:
         outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}))
-        if outcome.errors:
+        if outcome.failed:
             # Deleting now would leave values nobody prunes for a branch that no longer
             # exists; keeping it lets a re-run finish the job.
-            failed = "; ".join(f"{target}: {why}" for target, why in sorted(outcome.errors.items()))
+            failed = "; ".join(
+                [f"{target}: {why}" for target, why in sorted(outcome.errors.items())]
+                + grouped(outcome.failures)
+            )
             raise ProviderError(
                 f"branch {label!r} was not deleted in Neon, because removing its values failed "
                 f"({failed}); fix that and run `neon-sync branch delete {label}` again"

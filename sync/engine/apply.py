@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from neon_sync.config.model import Config
 from neon_sync.engine.desired import Providers, resolve
+from neon_sync.engine.failures import Failure
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
@@ -29,10 +30,15 @@ class Plan:
     current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
     live: frozenset[str] = frozenset()
     prune_only: frozenset[str] | None = None
+    failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
 
     @property
     def pending(self) -> list[Change]:
         return pending(self.changes)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.failures)
 
 
 @dataclass
@@ -42,6 +48,17 @@ class Outcome:
     errors: dict[str, str]  # target -> failure (planning or applying)
     done: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what providers did beyond plain writes
+    failures: list[Failure] = field(default_factory=list)  # keys planned or written in vain
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.failures)
+
+    @property
+    def undone(self) -> list[Change]:
+        """Pending changes that were not carried out: never reported as done."""
+        made = {(c.target, c.scope, c.key) for c in self.done}
+        return [c for c in self.plan.pending if (c.target, c.scope, c.key) not in made]
 
 
 def select_branches(
@@ -98,7 +115,7 @@ def make_plan(
     entries = [entry for entry in entries if entry.scope.target not in errors]
     changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
     changes = [change for change in changes if change.target not in errors]
-    return Plan(changes, errors, current, live, prune_only)
+    return Plan(changes, errors, current, live, prune_only, list(desire.failures))
 
 
 Progress = Callable[[int, int], None]  # (scopes done, scopes in all)
@@ -116,19 +133,20 @@ def apply_plan(
     tick = _Ticker(progress, total=len({change.where for change in plan.pending}))
     errors = dict(plan.errors)
     results: Written = []
+    failures = list(plan.failures)
 
-    def run(target: str) -> tuple[Written, list[str]]:
+    def run(target: str) -> tuple[Written, list[Failure]]:
         provider = made.get(config.targets[target].provider)
         return _apply_target(provider, by_target[target], tick)
 
-    for target, (written, failures) in _each(sorted(by_target), run, errors):
+    for _target, (written, failed) in _each(sorted(by_target), run, errors):
         results += written
-        if failures:
-            errors[target] = "; ".join(failures)
+        failures += failed
     for change, marker in results:
         _record(state, change, marker)
     _record_noops(plan, state)
-    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.take_notes())
+    done = sorted(c for c, _ in results)
+    return Outcome(plan, True, errors, done, made.take_notes(), sorted(failures, key=Failure.order))
 
 
 class _Ticker:
@@ -145,26 +163,32 @@ class _Ticker:
 
 def _apply_target(
     provider: Provider, changes: list[Change], tick: Callable[[], None]
-) -> tuple[Written, list[str]]:
+) -> tuple[Written, list[Failure]]:
     written: Written = []
-    failures = []
+    failures: list[Failure] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
         by_scope[change.where].append(change)
     for scope, scope_changes in sorted(by_scope.items()):
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
+        problem = None
         try:
             if writes:
                 markers = provider.apply(scope, writes)
             if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
                 markers = {**markers, SCOPE_KEY: None}
         except ProviderError as exc:
-            markers = exc.done
-            failures.append(str(exc))
+            markers, problem = exc.done, str(exc)
         except NeonSyncError as exc:
-            failures.append(str(exc))
+            problem = str(exc)
         written += [(c, markers[c.key]) for c in scope_changes if c.key in markers]
+        if problem is not None:  # every key of the scope the service did not take
+            failures += [
+                Failure(c.target, c.branch, None if c.key == SCOPE_KEY else c.key, problem, c.scope)
+                for c in scope_changes
+                if c.key not in markers
+            ]
         tick()
     created = provider.created_scopes()
     for scope, scope_changes in by_scope.items():

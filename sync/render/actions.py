@@ -46,7 +46,12 @@ def _cell(text: str) -> str:
     return secret.scrub(text).replace("|", "\\|").replace("\n", " ")
 
 
-def write_summary(changes: Iterable[Change], errors: Mapping[str, str], applied: bool) -> None:
+def write_summary(
+    changes: Iterable[Change],
+    errors: Mapping[str, str],
+    applied: bool,
+    problems: Iterable[str] = (),  # failed keys, one line per branch and cause
+) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
@@ -62,5 +67,7 @@ def write_summary(changes: Iterable[Change], errors: Mapping[str, str], applied:
         lines.append("Every target is up to date.")
     for target, message in sorted(errors.items()):
         lines.append(f"\n**{_cell(target)}** failed: {_cell(message)}")
+    for line in problems:
+        lines.append(f"\n**failed**: {_cell(line)}")
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n\n")

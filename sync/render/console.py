@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from neon_sync.engine.failures import Failure, grouped
 from neon_sync.engine.plan import Action, Change
 from neon_sync.secret import scrub
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from neon_sync.commands.inspect import BranchRow
+    from neon_sync.engine.apply import Outcome
 
 STYLE = {
     Action.CREATE: "green",
@@ -60,16 +62,46 @@ def error(message: str) -> None:
         actions.annotate_error(message)
 
 
+def scrub_text(message: str) -> str:
+    return scrub(message)
+
+
 def note(message: str) -> None:
     print(scrub(message), file=sys.stderr)
 
 
-def document(changes: Iterable[Change], errors: Mapping[str, str], applied: bool) -> dict[str, Any]:
-    return {
-        "changes": [change.to_json() for change in changes],
-        "errors": [{"target": t, "message": scrub(m)} for t, m in sorted(errors.items())],
-        "applied": applied,
-    }
+def document(
+    changes: Iterable[Change],
+    errors: Mapping[str, str],
+    applied: bool,
+    failures: Iterable[Failure] = (),
+    undone: Collection[Change] = (),
+) -> dict[str, Any]:
+    """`errors` holds one entry per target-wide error and per failed key (with its branch
+    and key); a change in `undone` was due but not made, and says so (`"failed": true`)."""
+    missed = _keys(undone)
+    rows = [
+        {**change.to_json(), "failed": True} if _key(change) in missed else change.to_json()
+        for change in changes
+    ]
+    found = [{"target": t, "message": m} for t, m in sorted(errors.items())]
+    found += [failure.to_json() for failure in failures]
+    for entry in found:
+        entry["message"] = scrub(entry["message"])
+    return {"changes": rows, "errors": found, "applied": applied}
+
+
+def _key(change: Change) -> tuple[str, str, str]:
+    return (change.target, change.scope, change.key)
+
+
+def _keys(changes: Iterable[Change]) -> set[tuple[str, str, str]]:
+    return {_key(change) for change in changes}
+
+
+def problems(errors: Mapping[str, str], failures: Iterable[Failure]) -> list[str]:
+    """Each problem once: target-wide errors, then one line per branch and cause."""
+    return [f"target {t}: {m}" for t, m in sorted(errors.items())] + grouped(failures)
 
 
 def report(
@@ -80,41 +112,76 @@ def report(
     as_json: bool,
     notes: Iterable[str] = (),
     extra: Mapping[str, Any] | None = None,
+    failures: Sequence[Failure] = (),
+    undone: Collection[Change] = (),
 ) -> None:
     """The result of a run: a table, or one JSON document (with `extra` fields), on stdout;
     notes and errors on stderr; and, inside GitHub Actions, the job summary."""
     if as_json:
-        print_json({**(extra or {}), **document(changes, errors, applied)})
-        for target, message in sorted(errors.items()):
-            error(f"target {target}: {message}")
+        print_json({**(extra or {}), **document(changes, errors, applied, failures, undone)})
+        for line in problems(errors, failures):
+            error(line)
     else:
-        print_plan(changes, errors, applied=applied)
+        print_plan(changes, errors, applied=applied, failures=failures, undone=undone)
     for line in notes:
         note(line)
     from neon_sync.render import actions
 
     if actions.active():
-        actions.write_summary(changes, errors, applied)
+        actions.write_summary(changes, errors, applied, grouped(failures))
+
+
+def report_outcome(
+    outcome: Outcome, *, as_json: bool, extra: Mapping[str, Any] | None = None
+) -> None:
+    """`report` of an applied run: what was done, and what failed, each said once."""
+    report(
+        outcome.plan.changes,
+        outcome.errors,
+        applied=True,
+        as_json=as_json,
+        notes=outcome.notes,
+        extra=extra,
+        failures=outcome.failures,
+        undone=outcome.undone,
+    )
 
 
 def print_json(doc: dict[str, Any]) -> None:
     print(scrub(json.dumps(doc, indent=2)))
 
 
-def summary(changes: Iterable[Change], applied: bool) -> str:
-    counts = Counter(change.action for change in changes)
+def summary(
+    changes: Iterable[Change],
+    applied: bool,
+    failures: Iterable[Failure] = (),
+    undone: Collection[Change] = (),
+) -> str:
+    """Counts by action of what was done (or is due), and separately how many keys failed."""
+    missed = _keys(undone)
+    counts = Counter(change.action for change in changes if _key(change) not in missed)
     words = DONE if applied else VERB
     parts = [f"{counts[a]} {words[a]}" for a in Action if counts[a]]
+    failed = missed | {(f.target, f.scope or f.branch or "", f.key or "") for f in failures}
+    if failed:
+        parts.append(f"{len(failed)} failed")
     return ", ".join(parts) if parts else "nothing configured for these branches"
 
 
 def print_plan(
-    changes: list[Change], errors: Mapping[str, str], *, applied: bool, show_noop: bool = False
+    changes: list[Change],
+    errors: Mapping[str, str],
+    *,
+    applied: bool,
+    show_noop: bool = False,
+    failures: Sequence[Failure] = (),
+    undone: Collection[Change] = (),
 ) -> None:
     from rich.table import Table
     from rich.text import Text
 
     out = console()
+    missed = _keys(undone)
     shown = [c for c in changes if show_noop or c.action is not Action.NOOP]
     if shown:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -122,14 +189,17 @@ def print_plan(
             table.add_column(column, overflow="fold")
         for change in shown:
             label = DONE[change.action] if applied else change.action.value
+            style = STYLE[change.action]
+            if _key(change) in missed:
+                label, style = f"failed ({change.action.value})", "bold red"
             value = scrub(change.masked) if change.action is not Action.DELETE else ""
             cells = (change.target, change.scope, change.key, change.branch, value, change.reason)
             # Text(), not markup: names and values may hold "[" and must print as they are
-            table.add_row(Text(label, style=STYLE[change.action]), *(Text(c) for c in cells))
+            table.add_row(Text(label, style=style), *(Text(c) for c in cells))
         out.print(table)
-    out.print(summary(changes, applied), markup=False)
-    for target, message in sorted(errors.items()):
-        error(f"target {target}: {message}")
+    out.print(summary(changes, applied, failures, undone), markup=False)
+    for line in problems(errors, failures):
+        error(line)
 
 
 def print_branches(rows: list[BranchRow], as_json: bool) -> None:
