@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,7 +101,7 @@ def drive(
     prune: bool = False,
     interval: float = 30.0,
     max_polls: int | None = None,
-    **options: int,
+    **options: Any,
 ) -> Watched:
     """Watch for len(between) + 1 polls (or max_polls), calling between[i] in the i-th wait."""
     steps = iter(between)

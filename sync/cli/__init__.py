@@ -11,7 +11,7 @@ import typer
 
 from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
-from neon_sync.cli.options import BranchOpt, ConfigOpt, JsonOpt, PruneOpt, handled
+from neon_sync.cli.options import BranchOpt, ConfigOpt, ForceOpt, JsonOpt, PruneOpt, handled
 
 EXIT_PENDING = 3
 
@@ -35,16 +35,15 @@ def plan(
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 3 when changes are pending.")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Show what sync would do. Writes nothing."""
+    """Show what sync would do, and whether the prune guard would let it. Writes nothing."""
     from neon_sync.engine.run import open_run
     from neon_sync.render import console as output
 
     with open_run(config) as run:
-        result = run.plan(branch or (), prune)
-    output.report(
-        result.changes, result.errors, applied=False, as_json=json_out, failures=result.failures
-    )
+        result = run.plan(branch or (), prune, force=force)
+    output.report_plan(result, as_json=json_out)
     if result.failed:
         raise typer.Exit(1)
     if exit_code and result.pending:
@@ -59,6 +58,7 @@ def sync_(
     prune: PruneOpt = False,
     json_out: JsonOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; same as `plan`.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Write the configured connection strings to every target that needs them."""
     from neon_sync.engine.run import open_run
@@ -66,19 +66,13 @@ def sync_(
 
     with open_run(config) as run:
         if dry_run:
-            result = run.plan(branch or (), prune)
-            output.report(
-                result.changes,
-                result.errors,
-                applied=False,
-                as_json=json_out,
-                failures=result.failures,
-            )
+            result = run.plan(branch or (), prune, force=force)
+            output.report_plan(result, as_json=json_out)
             failed = result.failed
         else:
             bar = output.ProgressBar()
             try:
-                outcome = run.sync(branch or (), prune, progress=bar)
+                outcome = run.sync(branch or (), prune, progress=bar, force=force)
             finally:
                 bar.close()
             output.report_outcome(outcome, as_json=json_out)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from neon_sync.cli.options import ConfigOpt, JsonOpt, PruneOpt, handled
+from neon_sync.cli.options import ConfigOpt, ForceOpt, JsonOpt, PruneOpt, handled
 
 
 def register(app: typer.Typer) -> None:
@@ -101,13 +101,14 @@ def branch_delete(
     config: ConfigOpt = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Remove what neon-sync wrote for a branch from every target, then delete it in Neon."""
     from neon_sync.commands.branch import delete_branch
     from neon_sync.engine.run import open_run
 
     with open_run(config) as run:
-        outcome = delete_branch(run, name, sync=sync)
+        outcome = delete_branch(run, name, sync=sync, force=force)
     _report(outcome, json_out, {"branch": {"name": name, "deleted": True}})
 
 
@@ -132,6 +133,7 @@ def watch(
     config: ConfigOpt = None,
     interval: Annotated[str, typer.Option("--interval", help="Time between polls.")] = "30s",
     prune: PruneOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Keep every target in step with Neon: poll, and sync what changed. Stops on Ctrl-C/SIGTERM."""
     import signal
@@ -146,4 +148,4 @@ def watch(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with open_run(config) as run:
-        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note)
+        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note, force=force)

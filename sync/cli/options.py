@@ -25,6 +25,15 @@ PruneOpt = Annotated[
     bool, typer.Option("--prune", help="Delete what neon-sync wrote for branches that are gone.")
 ]
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Lift the prune guard (safety.max_deletes / max_delete_share) and delete values "
+        "edited since neon-sync wrote them, for this run.",
+    ),
+]
+
 
 def handled(command: F) -> F:
     """Map neon-sync's errors to a one-line message and its exit code."""

@@ -45,7 +45,7 @@ def create_branch(
     return Created(branch, new, outcome)
 
 
-def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
+def delete_branch(run: Run, name: str, *, sync: bool, force: bool = False) -> Outcome | None:
     """With `sync`, remove what neon-sync wrote for branch `name` (name or id) from every
     target, then delete the branch in Neon. Refuses the default branch, protected branches
     and branches with children before writing anything. A branch already gone is fine: its
@@ -57,7 +57,7 @@ def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
     label = branch.name if branch else name
     outcome = None
     if sync:
-        outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}))
+        outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}), force=force)
         if outcome.failed:
             # Deleting now would leave values nobody prunes for a branch that no longer
             # exists; keeping it lets a re-run finish the job.

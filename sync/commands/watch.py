@@ -125,8 +125,9 @@ class Watcher:
         log: Callable[[str], None],
         full_every: int,
         roles_every: int,
+        force: bool = False,
     ) -> None:
-        self.run, self.prune, self.log = run, prune, log
+        self.run, self.prune, self.log, self.force = run, prune, log, force
         self.full_every, self.roles_every = full_every, roles_every
         self.snapshot: Snapshot | None = None
         self.dirty: set[str] = set()  # branch names to sync (or prune) at the next poll
@@ -166,7 +167,7 @@ class Watcher:
         if not full and not self.dirty:
             return quiet
         names = frozenset(self.dirty)
-        outcome = self.run.sync(() if full else sorted(names), prune=self.prune)
+        outcome = self.run.sync(() if full else sorted(names), prune=self.prune, force=self.force)
         self._report(outcome)
         self.dirty = self._still_failing(outcome, new, None if full else names)
         if full:
@@ -268,6 +269,7 @@ def watch(
     wait: Callable[[float], bool] | None = None,
     full_every: int | None = None,
     roles_every: int | None = None,
+    force: bool = False,
 ) -> int:
     """Poll Neon every `interval` seconds and sync what changed, until `stop` is set (or
     `max_polls` polls were made); returns the number of polls. `wait(seconds)` returns True
@@ -281,6 +283,7 @@ def watch(
         log=lambda line: log(scrub(line)),
         full_every=full_every or every(FULL_EVERY_SECONDS, interval),
         roles_every=roles_every or every(ROLES_EVERY_SECONDS, interval),
+        force=force,
     )
     watcher.log(
         f"watching Neon project {run.neon.project_id} every {interval:g}s"

@@ -13,6 +13,7 @@ from neon_sync import providers
 from neon_sync.config import source as yamlsrc
 from neon_sync.config.presets import PRESETS
 from neon_sync.config.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_template
+from neon_sync.config.safety import Safety, parse_safety
 from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
@@ -67,6 +68,7 @@ class Config:
     rules: tuple[Rule, ...]
     state_target: str | None = None  # keep state with this target (e.g. a GitHub repo variable)
     state_path: Path = field(default=Path(".neon-sync/state.json"))
+    safety: Safety = field(default_factory=Safety)
 
     @property
     def base_dir(self) -> Path:
@@ -99,7 +101,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     env = dict(os.environ if env is None else env)
     doc = yamlsrc.load(path, env)
     top = _mapping(doc, str(path), "the config file")
-    check_keys(top, {"version", "neon", "targets", "branches", "state"}, "top level")
+    check_keys(top, {"version", "neon", "targets", "branches", "state", "safety"}, "top level")
     if top.get("version") != 1:
         raise ConfigError(
             "unsupported config version; this neon-sync reads `version: 1`", top.at("version")
@@ -115,7 +117,8 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
             f"state target {state_target!r} is not defined under targets", state.at("target")
         )
     state_path = Path(str(state.get("path", ".neon-sync/state.json")))
-    return Config(path, neon, targets, rules, state_target, path.parent / state_path)
+    safety = parse_safety(top.get("safety"), top.at("safety"))
+    return Config(path, neon, targets, rules, state_target, path.parent / state_path, safety)
 
 
 def _mapping(value: Any, where: str, what: str, required: bool = False) -> LDict:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from neon_sync.config.model import Config
+from neon_sync.engine import guard
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.failures import Failure
+from neon_sync.engine.guard import Verdict
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
@@ -31,6 +33,7 @@ class Plan:
     live: frozenset[str] = frozenset()
     prune_only: frozenset[str] | None = None
     failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
+    verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
 
     @property
     def pending(self) -> list[Change]:
@@ -85,10 +88,13 @@ def make_plan(
     branches: Sequence[str] = (),
     prune: bool = False,
     retiring: frozenset[str] = frozenset(),
+    force: bool = False,
 ) -> Plan:
     """What sync would do. Reads Neon and every target involved; writes nothing.
-    `retiring` branches are treated as already deleted (`branch delete` prunes them first)."""
-    all_branches = [b for b in neon.branches() if b.name not in retiring]
+    `retiring` branches are treated as already deleted (`branch delete` prunes them first).
+    With prune, the plan carries the guard's verdict on its deletes (`force` lifts limits)."""
+    listed = neon.branches()
+    all_branches = [b for b in listed if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune)
     desire = resolve(config, neon, selected, made)
@@ -115,7 +121,18 @@ def make_plan(
     entries = [entry for entry in entries if entry.scope.target not in errors]
     changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
     changes = [change for change in changes if change.target not in errors]
-    return Plan(changes, errors, current, live, prune_only, list(desire.failures))
+    plan = Plan(changes, errors, current, live, prune_only, list(desire.failures))
+    if prune:
+        owned = guard.owned_counts(state, current)
+        plan.verdict = guard.judge(
+            changes,
+            owned,
+            config.safety,
+            branches=listed,
+            project_id=config.neon.project_id,
+            force=force,
+        )
+    return plan
 
 
 Progress = Callable[[int, int], None]  # (scopes done, scopes in all)
@@ -128,10 +145,14 @@ def apply_plan(
     """Carry out the pending changes, each target in its own thread, scopes of a target in
     order. A failing target does not stop the others. Records what was written in `state`."""
     by_target: dict[str, list[Change]] = defaultdict(list)
-    for change in plan.pending:
-        by_target[change.target].append(change)
-    tick = _Ticker(progress, total=len({change.where for change in plan.pending}))
     errors = dict(plan.errors)
+    for refusal in plan.verdict.refusals:
+        errors[refusal.target] = refusal.message
+    for change in plan.pending:
+        if change.action is Action.DELETE and plan.verdict.refused(change.target):
+            continue  # the guard said no: not one delete there
+        by_target[change.target].append(change)
+    tick = _Ticker(progress, total=sum(len({c.where for c in v}) for v in by_target.values()))
     results: Written = []
     failures = list(plan.failures)
 

@@ -37,6 +37,7 @@ class Run:
         branches: Sequence[str] = (),
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
+        force: bool = False,
     ) -> Plan:
         return make_plan(
             self.config,
@@ -46,6 +47,7 @@ class Run:
             branches=branches,
             prune=prune,
             retiring=retiring,
+            force=force,
         )
 
     def sync(
@@ -54,10 +56,11 @@ class Run:
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
         progress: Progress | None = None,
+        force: bool = False,
     ) -> Outcome:
         """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
         `retiring` branches count as deleted: with prune, what was written for them goes."""
-        plan = self.plan(branches, prune, retiring)
+        plan = self.plan(branches, prune, retiring, force)
         outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
         if self.state.changed:
             latest = State.from_document(state_secret(self.env), self.store.load())

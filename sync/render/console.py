@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from neon_sync.commands.inspect import BranchRow
-    from neon_sync.engine.apply import Outcome
+    from neon_sync.engine.apply import Outcome, Plan
 
 STYLE = {
     Action.CREATE: "green",
@@ -129,6 +129,21 @@ def report(
 
     if actions.active():
         actions.write_summary(changes, errors, applied, grouped(failures))
+
+
+def report_plan(plan: Plan, *, as_json: bool) -> None:
+    """`report` of a plan, with the prune guard's verdict said before anything runs."""
+    refused = [r.to_json() for r in plan.verdict.refusals]
+    report(
+        plan.changes,
+        plan.errors,
+        applied=False,
+        as_json=as_json,
+        extra={"refused": refused} if as_json else None,
+        failures=plan.failures,
+    )
+    for refusal in plan.verdict.refusals:
+        note(f"sync would refuse target {refusal.target}: {refusal.message}")
 
 
 def report_outcome(
