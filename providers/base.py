@@ -77,6 +77,7 @@ class Context:
     base_dir: Path
     transport: httpx.BaseTransport | None = None
     sleep: Any = None  # Callable[[float], None] to wait out rate limits; None means time.sleep
+    neon_project: str = ""  # the Neon project id, for ownership marks a service keeps itself
 
 
 class Provider(Protocol):

@@ -203,8 +203,12 @@ class DotenvProvider:
                 f"target {target!r}: option 'path' must be a non-empty string "
                 "(the .env file to write, relative to the config file's folder)"
             )
-        full = os.path.abspath(self.context.base_dir / path)
-        return Scope(target=target, id=path, options={"path": full})
+        # Kept as written (relative to the config's folder): the state records it, and a
+        # project folder that moves, or a CI checkout elsewhere, must find it again.
+        return Scope(target=target, id=path, options={"path": path})
+
+    def _full(self, scope: Scope) -> str:
+        return os.path.abspath(self.context.base_dir / scope.options["path"])
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
         if not _NAME.fullmatch(desired.key):
@@ -222,7 +226,7 @@ class DotenvProvider:
     def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
         found: dict[Scope, Mapping[str, Current]] = {}
         for scope in scopes:
-            path = scope.options["path"]
+            path = self._full(scope)
             if os.path.isdir(path):
                 raise ProviderError(f"{path} is a folder; fix the path in {scope.target}")
             try:
@@ -239,7 +243,7 @@ class DotenvProvider:
         return found
 
     def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
-        path = Path(os.path.realpath(scope.options["path"]))  # write through a symlink
+        path = Path(os.path.realpath(self._full(scope)))  # write through a symlink
         if not path.parent.is_dir():
             raise ProviderError(
                 f"folder {path.parent} does not exist; create it or fix the path in {scope.target}"

@@ -34,6 +34,7 @@ class Plan:
     prune_only: frozenset[str] | None = None
     failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
     verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
+    kept: list[Change] = field(default_factory=list)  # prunable, but edited since written
 
     @property
     def pending(self) -> list[Change]:
@@ -119,9 +120,20 @@ def make_plan(
     for _target, result in _each(sorted(scopes), read, errors):
         current.update(result)
     entries = [entry for entry in entries if entry.scope.target not in errors]
-    changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
+    kept: list[Change] = []
+    changes = diff(
+        entries,
+        current,
+        state,
+        prune=prune,
+        live_branches=live,
+        prune_only=prune_only,
+        force=force,
+        kept=kept,
+    )
     changes = [change for change in changes if change.target not in errors]
     plan = Plan(changes, errors, current, live, prune_only, list(desire.failures))
+    plan.kept = [change for change in kept if change.target not in errors]
     if prune:
         owned = guard.owned_counts(state, current)
         plan.verdict = guard.judge(

@@ -17,7 +17,13 @@ from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
-from neon_sync.engine.state import FileStore, State, StateStore, state_secret
+from neon_sync.engine.state import (
+    FileStore,
+    State,
+    StateStore,
+    config_identity,
+    state_secret,
+)
 from neon_sync.errors import ConfigError
 from neon_sync.neon.client import NeonClient
 from neon_sync.providers.base import Context
@@ -63,7 +69,9 @@ class Run:
         plan = self.plan(branches, prune, retiring, force)
         outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
         if self.state.changed:
-            latest = State.from_document(state_secret(self.env), self.store.load())
+            latest = State.from_document(
+                state_secret(self.env), self.store.load(), self.state.owner
+            )
             self.state = self.state.rebase(latest)
             self.store.save(self.state.document())
         return outcome
@@ -130,12 +138,19 @@ def open_run(
     """Load the config (and the .env beside it, into os.environ when env is None), connect."""
     found = config_mod.find(config_path, os.environ if env is None else env, cwd or Path.cwd())
     config, env = read_config(found, env)
-    context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
+    context = Context(
+        env=env,
+        base_dir=config.base_dir,
+        transport=transport,
+        sleep=sleep,
+        neon_project=config.neon.project_id,
+    )
     made = Providers(context)
     store = choose_store(config, context)
     with neon_client(config.neon, env, transport, sleep) as neon:
         try:
-            state = State.from_document(state_secret(env), store.load())
+            owner = (config.neon.project_id, config_identity(config.path, config.state_path))
+            state = State.from_document(state_secret(env), store.load(), owner)
             yield Run(config, neon, made, store, state, env)
         finally:
             made.close()

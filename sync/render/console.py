@@ -131,6 +131,14 @@ def report(
         actions.write_summary(changes, errors, applied, grouped(failures))
 
 
+def kept_lines(kept: Iterable[Change]) -> list[str]:
+    return [
+        f"kept {c.key} in {c.target} ({c.scope}) of deleted branch {c.branch}: edited since "
+        "neon-sync wrote it (--force deletes it anyway)"
+        for c in kept
+    ]
+
+
 def report_plan(plan: Plan, *, as_json: bool) -> None:
     """`report` of a plan, with the prune guard's verdict said before anything runs."""
     refused = [r.to_json() for r in plan.verdict.refusals]
@@ -139,7 +147,8 @@ def report_plan(plan: Plan, *, as_json: bool) -> None:
         plan.errors,
         applied=False,
         as_json=as_json,
-        extra={"refused": refused} if as_json else None,
+        notes=kept_lines(plan.kept),
+        extra={"refused": refused, "kept": [c.to_json() for c in plan.kept]} if as_json else None,
         failures=plan.failures,
     )
     for refusal in plan.verdict.refusals:
@@ -150,12 +159,15 @@ def report_outcome(
     outcome: Outcome, *, as_json: bool, extra: Mapping[str, Any] | None = None
 ) -> None:
     """`report` of an applied run: what was done, and what failed, each said once."""
+    kept = outcome.plan.kept
+    if as_json and kept:
+        extra = {**(extra or {}), "kept": [c.to_json() for c in kept]}
     report(
         outcome.plan.changes,
         outcome.errors,
         applied=True,
         as_json=as_json,
-        notes=outcome.notes,
+        notes=[*outcome.notes, *kept_lines(kept)],
         extra=extra,
         failures=outcome.failures,
         undone=outcome.undone,

@@ -58,10 +58,12 @@ def apply_to(path: Path, content: bytes | None, **changes: str | None) -> bytes:
 # --- scope and check_key -------------------------------------------------------------------
 
 
-def test_scope_resolves_path_against_base_dir_and_keeps_it_as_id(tmp_path: Path) -> None:
+def test_scope_keeps_the_path_relative_so_state_records_hold_no_absolute_path(
+    tmp_path: Path,
+) -> None:
     scope = make(tmp_path).scope("alice", {"path": "envs/../.env.alice"})
     assert scope == Scope("alice", "envs/../.env.alice")
-    assert scope.options == {"path": str(tmp_path / ".env.alice")}
+    assert scope.options == {"path": "envs/../.env.alice"}
 
 
 def test_scope_keeps_an_absolute_path(tmp_path: Path) -> None:
