@@ -208,7 +208,7 @@ class DotenvProvider:
         return Scope(target=target, id=path, options={"path": path})
 
     def _full(self, scope: Scope) -> str:
-        return os.path.abspath(self.context.base_dir / scope.options["path"])
+        return os.path.abspath(self.context.base_dir / str(scope.options["path"]))
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
         if not _NAME.fullmatch(desired.key):
