@@ -22,6 +22,7 @@ from dotenv.main import resolve_variables
 from dotenv.parser import parse_stream
 
 from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.lock import Busy, locked
 from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
 
 OPTIONS = frozenset({"path"})
@@ -177,8 +178,11 @@ def _replace(path: Path, data: bytes, mode: int) -> None:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
-            os.fchmod(file.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(file.fileno(), mode)
             os.fsync(file.fileno())
+        if not hasattr(os, "fchmod"):  # Windows: only the read-only bit means anything
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -259,26 +263,12 @@ class DotenvProvider:
             else:
                 changes[write.key] = write.desired.value.reveal()
         try:
-            try:
-                raw = path.read_bytes()
-                mode = stat.S_IMODE(path.stat().st_mode)
-            except FileNotFoundError:
-                raw, mode = b"", 0o600
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ProviderError(
-                    f"{path} is not UTF-8 text; neon-sync will not rewrite it"
-                ) from None
-            bom = _BOM if text.startswith(_BOM) else ""
-            try:
-                new_text = bom + edit(text.removeprefix(bom), changes)
-            except UnsafeEdit as exc:
-                raise ProviderError(
-                    f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
-                    " intended; fix that part of the file by hand"
-                ) from None
-            _replace(path, new_text.encode("utf-8"), mode)
+            # Read, edit and replace under the file's lock: a concurrent run's edit of
+            # other keys lands before or after ours, never lost in between.
+            with locked(path):
+                _edit_file(path, changes)
+        except Busy as exc:
+            raise ProviderError(str(exc)) from None
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
         return {key: None for key in changes}
@@ -292,6 +282,28 @@ class DotenvProvider:
 
     def close(self) -> None:
         pass
+
+
+def _edit_file(path: Path, changes: Mapping[str, str | None]) -> None:
+    """Rewrite the keys of `changes` in the file at `path`, every other byte kept."""
+    try:
+        raw = path.read_bytes()
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        raw, mode = b"", 0o600
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProviderError(f"{path} is not UTF-8 text; neon-sync will not rewrite it") from None
+    bom = _BOM if text.startswith(_BOM) else ""
+    try:
+        new_text = bom + edit(text.removeprefix(bom), changes)
+    except UnsafeEdit as exc:
+        raise ProviderError(
+            f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
+            " intended; fix that part of the file by hand"
+        ) from None
+    _replace(path, new_text.encode("utf-8"), mode)
 
 
 def create(context: Context) -> DotenvProvider:

@@ -158,19 +158,7 @@ class GitHubProvider:
     def _put_variable(self, where: Where, key: str, value: Secret, exists: bool) -> None:
         body = {"name": key, "value": value.reveal(), **self._org_fields(where)}
         action = f"write variable {key} to {where.label}"
-        collection = f"{where.prefix}/variables"
-        # Try the likely call first; the other covers a variable made or removed meanwhile.
-        if exists:
-            patched = self.api.request(
-                "PATCH", f"{collection}/{key}", where, action, ok=status_in(204, 404), json=body
-            )
-            if patched.status_code == 204:
-                return
-        created = self.api.request(
-            "POST", collection, where, action, ok=status_in(201, 409), json=body
-        )
-        if created.status_code == 409:
-            self.api.request("PATCH", f"{collection}/{key}", where, action, json=body)
+        self.api.put_variable(where, key, body, action, exists)
 
     def _delete(self, where: Where, key: str, secret: bool) -> None:
         kind = "secrets" if secret else "variables"

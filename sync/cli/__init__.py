@@ -11,7 +11,16 @@ import typer
 
 from neon_sync import __version__
 from neon_sync.cli import branch as cli_lifecycle
-from neon_sync.cli.options import BranchOpt, ConfigOpt, ForceOpt, JsonOpt, PruneOpt, handled
+from neon_sync.cli.options import (
+    BranchOpt,
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    PruneOpt,
+    handled,
+    note_lock_waits,
+    stop_if_interrupted,
+)
 
 EXIT_PENDING = 3
 
@@ -61,10 +70,13 @@ def sync_(
     force: ForceOpt = False,
 ) -> None:
     """Write the configured connection strings to every target that needs them."""
+    from neon_sync.engine.interrupt import Interrupt
     from neon_sync.engine.run import open_run
     from neon_sync.render import console as output
 
-    with open_run(config) as run:
+    interrupt = Interrupt()
+    with interrupt.installed(), open_run(config) as run:
+        run.interrupt = interrupt
         if dry_run:
             result = run.plan(branch or (), prune, force=force)
             output.report_plan(result, as_json=json_out)
@@ -77,6 +89,7 @@ def sync_(
                 bar.close()
             output.report_outcome(outcome, as_json=json_out)
             failed = outcome.failed
+    stop_if_interrupted(interrupt)
     if failed:
         raise typer.Exit(1)
 
@@ -174,6 +187,7 @@ def main() -> None:
 
     # Providers log what they did beyond plain writes; the CLI prints those notes itself.
     logging.getLogger("neon_sync").addHandler(logging.NullHandler())
+    note_lock_waits()
     if actions.active():
         # On stderr: stdout is for what scripts capture (a JSON document, `url`'s string),
         # and the runner reads workflow commands on both streams.

@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from neon_sync.cli.options import ConfigOpt, ForceOpt, JsonOpt, PruneOpt, handled
+from neon_sync.cli.options import (
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    PruneOpt,
+    handled,
+    stop_if_interrupted,
+)
+from neon_sync.engine.interrupt import Interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -39,9 +47,16 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -> None:
-    """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors."""
+def _report(
+    outcome: Any, json_out: bool, extra: dict[str, Any] | None = None, interrupt: Any = None
+) -> None:
+    """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors,
+    130/143 when a signal cut the run short."""
     from neon_sync.render import console as output
+
+    if interrupt is not None and outcome is not None:
+        output.report_outcome(outcome, as_json=json_out, extra=extra)
+        stop_if_interrupted(interrupt)
 
     if outcome is None:
         if json_out:
@@ -80,8 +95,10 @@ def branch_create(
         if not json_out:
             print(branch.id, flush=True)  # scripts read it even if the sync then fails
 
+    interrupt = Interrupt()
     try:
-        with open_run(config) as run:
+        with interrupt.installed(), open_run(config) as run:
+            run.interrupt = interrupt
             made = create_branch(
                 run, name, parent=parent, expires_in=seconds, sync=sync, on_ready=ready
             )
@@ -91,6 +108,8 @@ def branch_create(
             doc["errors"] = [{"message": output.scrub_text(str(exc))}]
             output.print_json({"branch": about, **doc})
         raise
+    if interrupt.signum is not None:
+        _report(made.outcome, json_out, {"branch": about}, interrupt)
     _report(made.outcome, json_out, {"branch": about})
 
 
@@ -107,8 +126,12 @@ def branch_delete(
     from neon_sync.commands.branch import delete_branch
     from neon_sync.engine.run import open_run
 
-    with open_run(config) as run:
+    interrupt = Interrupt()
+    with interrupt.installed(), open_run(config) as run:
+        run.interrupt = interrupt
         outcome = delete_branch(run, name, sync=sync, force=force)
+    if interrupt.signum is not None:
+        _report(outcome, json_out, {"branch": {"name": name, "deleted": False}}, interrupt)
     _report(outcome, json_out, {"branch": {"name": name, "deleted": True}})
 
 
@@ -123,8 +146,12 @@ def rotate(
     from neon_sync.commands.branch import rotate as rotate_password
     from neon_sync.engine.run import open_run
 
-    with open_run(config) as run:
+    interrupt = Interrupt()
+    with interrupt.installed(), open_run(config) as run:
+        run.interrupt = interrupt
         outcome = rotate_password(run, branch, role=role)
+    if interrupt.signum is not None:
+        _report(outcome, json_out, None, interrupt)
     _report(outcome, json_out)
 
 

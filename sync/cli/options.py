@@ -48,8 +48,34 @@ def handled(command: F) -> F:
         except NeonSyncError as exc:
             output.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM before any write (Stopped)
             output.error("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def stop_if_interrupted(interrupt: Any) -> None:
+    """After a run a signal cut short (writes done so far are recorded): say so, exit
+    130 (SIGINT) or 143 (SIGTERM)."""
+    if interrupt.signum is None:
+        return
+    from neon_sync.render import console as output
+
+    output.error(
+        "interrupted: writes in flight finished, none started after; what was written is "
+        "recorded in the state. Run again to finish"
+    )
+    raise typer.Exit(interrupt.exit_code)
+
+
+def note_lock_waits() -> None:
+    """Say on stderr when a run waits for another one's lock."""
+    from neon_sync import lock
+
+    def say(line: str) -> None:
+        from neon_sync.render import console
+
+        console.note(line)
+
+    lock.notice = say

@@ -58,12 +58,15 @@ def delete_branch(run: Run, name: str, *, sync: bool, force: bool = False) -> Ou
     outcome = None
     if sync:
         outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}), force=force)
-        if outcome.failed:
+        if outcome.failed or outcome.undone:  # undone: a signal stopped the prune
             # Deleting now would leave values nobody prunes for a branch that no longer
             # exists; keeping it lets a re-run finish the job.
-            failed = "; ".join(
-                [f"{target}: {why}" for target, why in sorted(outcome.errors.items())]
-                + grouped(outcome.failures)
+            failed = (
+                "; ".join(
+                    [f"{target}: {why}" for target, why in sorted(outcome.errors.items())]
+                    + grouped(outcome.failures)
+                )
+                or "interrupted"
             )
             raise ProviderError(
                 f"branch {label!r} was not deleted in Neon, because removing its values failed "

@@ -152,10 +152,16 @@ Written = list[tuple[Change, str | None]]  # each change made, with its new chan
 
 
 def apply_plan(
-    plan: Plan, config: Config, made: Providers, state: State, progress: Progress | None = None
+    plan: Plan,
+    config: Config,
+    made: Providers,
+    state: State,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Carry out the pending changes, each target in its own thread, scopes of a target in
-    order. A failing target does not stop the others. Records what was written in `state`."""
+    order. A failing target does not stop the others. Records what was written in `state`.
+    Once `stop` is set no scope starts; what was written until then is recorded."""
     by_target: dict[str, list[Change]] = defaultdict(list)
     errors = dict(plan.errors)
     for refusal in plan.verdict.refusals:
@@ -170,7 +176,7 @@ def apply_plan(
 
     def run(target: str) -> tuple[Written, list[Failure]]:
         provider = made.get(config.targets[target].provider)
-        return _apply_target(provider, by_target[target], tick)
+        return _apply_target(provider, by_target[target], tick, stop)
 
     for _target, (written, failed) in _each(sorted(by_target), run, errors):
         results += written
@@ -195,7 +201,10 @@ class _Ticker:
 
 
 def _apply_target(
-    provider: Provider, changes: list[Change], tick: Callable[[], None]
+    provider: Provider,
+    changes: list[Change],
+    tick: Callable[[], None],
+    stop: threading.Event | None = None,
 ) -> tuple[Written, list[Failure]]:
     written: Written = []
     failures: list[Failure] = []
@@ -203,6 +212,8 @@ def _apply_target(
     for change in changes:
         by_scope[change.where].append(change)
     for scope, scope_changes in sorted(by_scope.items()):
+        if stop is not None and stop.is_set():
+            break  # interrupted: the rest stays as it was, and shows as not done
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
         problem = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
+from neon_sync.engine.interrupt import Interrupt
 from neon_sync.engine.state import (
     FileStore,
     State,
@@ -37,6 +38,7 @@ class Run:
     store: StateStore
     state: State
     env: Mapping[str, str]
+    interrupt: Interrupt | None = None  # set by the CLI: signals stop writes, not state saves
 
     def plan(
         self,
@@ -67,14 +69,21 @@ class Run:
         """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
         `retiring` branches count as deleted: with prune, what was written for them goes."""
         plan = self.plan(branches, prune, retiring, force)
-        outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
-        if self.state.changed:
-            latest = State.from_document(
-                state_secret(self.env), self.store.load(), self.state.owner
-            )
-            self.state = self.state.rebase(latest)
-            self.store.save(self.state.document())
+        with self.interrupt.writing() if self.interrupt else nullcontext(None) as stop:
+            outcome = apply_plan(plan, self.config, self.providers, self.state, progress, stop)
+            if self.state.changed:
+                self.save_state()
         return outcome
+
+    def save_state(self) -> None:
+        """This run's edits onto the store as it is now (another run may have saved since)."""
+        secret, owner = state_secret(self.env), self.state.owner
+
+        def merge(latest: dict[str, Any] | None) -> dict[str, Any]:
+            self.state = self.state.rebase(State.from_document(secret, latest, owner))
+            return self.state.document()
+
+        self.store.update(merge)
 
 
 def api_key(env: Mapping[str, str]) -> str:

@@ -14,12 +14,13 @@ import hmac
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from neon_sync.errors import StateError
+from neon_sync.lock import Busy, locked
 from neon_sync.providers.base import Scope
 
 VERSION = 1
@@ -31,6 +32,10 @@ class StateStore(Protocol):
         ...
 
     def save(self, document: dict[str, Any]) -> None: ...
+
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Save `merge(the document as it is now)`, safe against other runs saving too."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,18 @@ class FileStore:
                 f"state file {self.path} is not valid JSON; delete it and re-run"
             ) from None
         return document
+
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Load, merge and save under an OS lock: a concurrent run waits its turn, then
+        merges onto what this one saved."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with locked(self.path):
+                self.save(merge(self.load()))
+        except Busy as exc:
+            raise StateError(str(exc)) from None
+        except OSError as exc:
+            raise StateError(f"cannot lock state file {self.path}: {exc.strerror}") from None
 
     def save(self, document: dict[str, Any]) -> None:
         folder = self.path.parent
