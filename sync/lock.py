@@ -59,7 +59,7 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
     bound = wait_bound() if timeout is None else timeout
     where = lock_path(path)
     _prepare(where)
-    lock = FileLock(str(where), mode=0o600)
+    lock = FileLock(str(where))  # empty: no mode to set (Windows has no fchmod)
     try:
         lock.acquire(timeout=min(NOTICE_AFTER, bound))
     except Timeout:
