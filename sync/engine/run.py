@@ -84,6 +84,7 @@ class Run:
             return self.state.document()
 
         self.store.update(merge)
+        self.state.saved()
 
 
 def api_key(env: Mapping[str, str]) -> str:

@@ -130,7 +130,13 @@ class State:
                 records.pop(composite, None)
             else:
                 records[composite] = record
-        return State(self._secret, records, self.owner)
+        rebased = State(self._secret, records, self.owner)
+        rebased._edits = dict(self._edits)  # still this run's: a second merge needs them
+        return rebased
+
+    def saved(self) -> None:
+        """The store holds this run's edits now: later saves start from none."""
+        self._edits = {}
 
     def owned(self) -> Iterator[tuple[Scope, str, Record]]:
         """Every (scope, key) this project and config have written, with its record."""
