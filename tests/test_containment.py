@@ -205,3 +205,31 @@ branches:
     failed = sorted(c["key"] for c in doc["changes"] if c.get("failed"))
     assert failed == ["DATABASE_URL", "DIRECT_URL"]
     assert {(e["target"], e["branch"]) for e in doc["errors"]} == {("shop", "main")}
+
+
+def test_an_endpoint_host_that_is_not_a_host_name_is_never_written(
+    run_cli: Run, write_config: Callable[[str], Path], neon: SeededNeon, tmp_path: Path
+) -> None:
+    write_config(CONFIG)
+    listed = [neon.endpoint(neon.project_id, "dev/alice")]
+    listed[0] = {**listed[0], "host": "evil.example/x?sslmode=disable#"}
+    neon.inject(200, method="GET", path="/endpoints$", body={"endpoints": listed}, times=5)
+    with serve(neon.handle) as url:
+        env = {"NEON_API_HOST": url + "/api/v2", "NEON_API_KEY": NEON_KEY}
+        result = run_cli("sync", "--json", env={**env, "NEON_PROJECT_ID": neon.project_id})
+    assert result.exit_code == 1
+    assert not (tmp_path / ".env.alice").exists()
+    (error, *_) = json.loads(result.stdout)["errors"]
+    assert error["branch"] == "dev/alice"
+    assert "is not a host name" in error["message"] and "/endpoints" in error["message"]
+
+
+def test_json_is_printed_even_when_the_run_cannot_start(
+    run_cli: Run, write_config: Callable[[str], Path], neon: SeededNeon, neon_env: dict[str, str]
+) -> None:
+    write_config(CONFIG)
+    neon.inject(500, method="GET", path="/branches$", times=100)
+    result = run_cli("sync", "--json", env=neon_env)
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["applied"] is False and "list the branches" in doc["errors"][0]["message"]

@@ -79,8 +79,11 @@ def test_records_of_another_project_are_never_pruned(
     state.write_text(json.dumps(doc))
     neon.remove_branch(neon.project_id, "dev/alice")
     before = (tmp_path / ".env.alice").read_bytes()
-    assert cli("sync", "--prune", "--force").exit_code == 0
+    result = cli("sync", "--prune", "--force")
+    assert result.exit_code == 0
     assert (tmp_path / ".env.alice").read_bytes() == before
+    assert "written for Neon project(s) another-project-123" in result.stderr
+    assert "prune leaves those keys alone" in result.stderr
 
 
 def test_a_state_file_from_neon_sync_0_1_keeps_working(

@@ -107,6 +107,7 @@ def branch_create(
             doc = output.document([], {}, applied=False)
             doc["errors"] = [{"message": output.scrub_text(str(exc))}]
             output.print_json({"branch": about, **doc})
+            exc.json_printed = True  # type: ignore[attr-defined]
         raise
     if interrupt.signum is not None:
         _report(made.outcome, json_out, {"branch": about}, interrupt)

@@ -46,6 +46,10 @@ def handled(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NeonSyncError as exc:
+            if kwargs.get("json_out") and not getattr(exc, "json_printed", False):
+                # --json promises one document on stdout, also when the run could not start
+                doc = output.document([], {}, applied=False)
+                output.print_json({**doc, "errors": [{"message": str(exc)}]})
             output.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM before any write (Stopped)

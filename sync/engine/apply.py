@@ -35,6 +35,7 @@ class Plan:
     failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
     verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
     kept: list[Change] = field(default_factory=list)  # prunable, but edited since written
+    remarks: list[str] = field(default_factory=list)  # what the user should know about it
 
     @property
     def pending(self) -> list[Change]:
@@ -134,6 +135,11 @@ def make_plan(
     changes = [change for change in changes if change.target not in errors]
     plan = Plan(changes, errors, current, live, prune_only, list(desire.failures))
     plan.kept = [change for change in kept if change.target not in errors]
+    if prune and state.others():
+        plan.remarks.append(
+            f"the state holds keys written for Neon project(s) {', '.join(sorted(state.others()))};"
+            f" this config is for {config.neon.project_id}: prune leaves those keys alone"
+        )
     if prune:
         owned = guard.owned_counts(state, current)
         plan.verdict = guard.judge(

@@ -147,7 +147,7 @@ def report_plan(plan: Plan, *, as_json: bool) -> None:
         plan.errors,
         applied=False,
         as_json=as_json,
-        notes=kept_lines(plan.kept),
+        notes=[*plan.remarks, *kept_lines(plan.kept)],
         extra={"refused": refused, "kept": [c.to_json() for c in plan.kept]} if as_json else None,
         failures=plan.failures,
     )
@@ -167,7 +167,7 @@ def report_outcome(
         outcome.errors,
         applied=True,
         as_json=as_json,
-        notes=[*outcome.notes, *kept_lines(kept)],
+        notes=[*outcome.notes, *outcome.plan.remarks, *kept_lines(kept)],
         extra=extra,
         failures=outcome.failures,
         undone=outcome.undone,
