@@ -460,3 +460,25 @@ def test_rotate_rejects_an_unknown_role_or_branch_before_resetting(
     assert "has no role 'nobody'" in role.stderr
     assert "branch 'no-such' does not exist" in branch.stderr
     assert neon.writes == []
+
+
+def test_delete_refused_by_the_prune_guard_keeps_everything_until_forced(
+    cli: Cli,
+    neon: SeededNeon,
+    github: GitHubEmulator,
+    vercel: VercelEmulator,
+    write_config: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    cli("branch", "create", NAME)
+    write_config(CONFIG.format(project_id=neon.project_id) + "safety: { max_deletes: 1 }\n")
+    before = snapshot(github, vercel, tmp_path)
+    result = cli("branch", "delete", NAME, expect=1)
+    assert "more than safety.max_deletes (1)" in result.stderr
+    assert f"branch {NAME!r} was not deleted in Neon" in result.stderr
+    assert snapshot(github, vercel, tmp_path) == before
+    assert [e for e in vercel.log + github.log if e.method == "DELETE"] == []
+    assert len(named(neon, NAME)) == 1
+    cli("branch", "delete", NAME, "--force")
+    assert named(neon, NAME) == []
+    assert not any(branch == "pr-42" for _key, branch in vercel_held(vercel))
