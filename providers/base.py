@@ -1,26 +1,53 @@
-"""The contract between the engine and a provider.
+"""The contract between the engine and a provider, and everything a provider needs.
 
-A provider is one module in this package that defines `OPTIONS` and `create()`, and is listed
-in `providers.REGISTRY`. It knows how to reach one kind of place that holds variables (a .env
-file, a GitHub repository, a Vercel project). It never sees the config file or the Neon client:
-the engine hands it resolved options, desired values and the writes to make. The diff lives
-in the engine (neon_sync.engine.plan), not here.
+A provider is a module that defines `OPTIONS` (the option keys its targets accept) and
+`create(context) -> Provider`, listed in `neon_sync.providers.REGISTRY`. It knows how to reach
+one kind of place that holds variables (a .env file, a GitHub repository, a Vercel project).
+It never sees the config file or the Neon client: the engine hands it resolved options,
+desired values and the writes to make. The diff lives in the engine (neon_sync.engine.plan).
 
     scope()   options of one target (after a sync item's overrides) -> the Scope they address
     read()    the current keys of some scopes, in as few requests as the API allows
     apply()   create / update / delete keys of one scope; return a change marker per key
+
+Subclass `BaseProvider` and write those three; the other hooks have no-op defaults. This
+module is the one import a provider in its own distribution needs: the data types, the
+errors, `Secret` and the HTTP helpers are all re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import httpx
 
-from neon_sync.secret import Secret
+from neon_sync.errors import ApiError, ConfigError, ProviderError, StateError
+from neon_sync.http import Retry, call, make_client
+from neon_sync.secret import Secret, scrub
+
+__all__ = [
+    "ApiError",
+    "BaseProvider",
+    "ConfigError",
+    "Context",
+    "Current",
+    "Desired",
+    "Options",
+    "Provider",
+    "ProviderError",
+    "Retry",
+    "Scope",
+    "Secret",
+    "StateError",
+    "StateStore",
+    "Write",
+    "call",
+    "make_client",
+    "scrub",
+]
 
 # A target's options after placeholder expansion: str, bool, int or lists of str.
 Options = Mapping[str, Any]
@@ -58,6 +85,10 @@ class Current:
     secret: bool | None = None  # None: the provider has one kind of value (a .env file)
     updated_at: str | None = None  # the service's change marker, to notice edits by others
     owner: str | None = None  # Neon branch recorded by the provider itself (e.g. a comment)
+    # A provider with two kinds of value in separate namespaces (GitHub secrets and variables)
+    # may hold one name as both: `self` is the readable kind, `twin` the write-only one. The
+    # engine compares against whichever kind the config wants.
+    twin: Current | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -80,6 +111,23 @@ class Context:
     neon_project: str = ""  # the Neon project id, for ownership marks a service keeps itself
 
 
+class StateStore(Protocol):
+    """Where neon-sync keeps its records of what it wrote (a local file, a GitHub variable)."""
+
+    def load(self) -> dict[str, Any] | None:
+        """The document last saved, None if there is none yet."""
+        ...
+
+    def save(self, document: dict[str, Any]) -> None: ...
+
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Save `merge(the document as it is now)`, safe against other runs saving too
+        (a lock, or reading back and merging again)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Provider(Protocol):
     def scope(self, target: str, options: Options) -> Scope:
         """Validate resolved options and name their scope. Raise ConfigError if they are
@@ -87,7 +135,8 @@ class Provider(Protocol):
         ...
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
-        """Raise ConfigError if the service cannot hold this key/value (name rules, size)."""
+        """Raise ConfigError if the service cannot hold this key/value (name rules, size).
+        A check only: `read` and `apply` must not depend on it having been called."""
         ...
 
     def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
@@ -110,4 +159,45 @@ class Provider(Protocol):
         """Remove a scope neon-sync created, only if it is empty now; True if it is gone."""
         ...
 
+    def take_notes(self) -> list[str]:
+        """Lines for the user about what the provider did beyond plain writes (a split
+        variable, a redeploy) since the last call."""
+        ...
+
+    def state_store(self, options: Options) -> StateStore:
+        """A store for neon-sync's state inside a target (`state: {target: NAME}`); raise
+        ConfigError if this provider cannot hold it."""
+        ...
+
     def close(self) -> None: ...
+
+
+class BaseProvider:
+    """No-op defaults for the optional hooks; subclasses write scope, read and apply."""
+
+    name = "provider"
+
+    def __init__(self) -> None:
+        self._notes: list[str] = []
+
+    def check_key(self, scope: Scope, desired: Desired) -> None:
+        return None
+
+    def created_scopes(self) -> frozenset[str]:
+        return frozenset()
+
+    def remove_scope(self, scope: Scope) -> bool:
+        return False
+
+    def note(self, line: str) -> None:
+        self._notes.append(line)
+
+    def take_notes(self) -> list[str]:
+        taken, self._notes = self._notes, []
+        return taken
+
+    def state_store(self, options: Options) -> StateStore:
+        raise ConfigError(f"provider {self.name!r} cannot hold neon-sync's state")
+
+    def close(self) -> None:
+        return None

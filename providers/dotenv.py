@@ -23,7 +23,15 @@ from dotenv.parser import parse_stream
 
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.lock import Busy, locked
-from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.base import (
+    BaseProvider,
+    Context,
+    Current,
+    Desired,
+    Options,
+    Scope,
+    Write,
+)
 
 OPTIONS = frozenset({"path"})
 
@@ -196,9 +204,12 @@ def _replace(path: Path, data: bytes, mode: int) -> None:
             os.close(folder)
 
 
-@dataclass(frozen=True)
-class DotenvProvider:
-    context: Context
+class DotenvProvider(BaseProvider):
+    name = "dotenv"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__()
+        self.context = context
 
     def scope(self, target: str, options: Options) -> Scope:
         path = options.get("path")
@@ -272,16 +283,6 @@ class DotenvProvider:
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
         return {key: None for key in changes}
-
-    def created_scopes(self) -> frozenset[str]:
-        # A file is never removed when its keys are pruned: other lines may be the user's.
-        return frozenset()
-
-    def remove_scope(self, scope: Scope) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
 
 
 def _edit_file(path: Path, changes: Mapping[str, str | None]) -> None:

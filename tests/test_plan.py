@@ -159,4 +159,7 @@ def test_rebase_keeps_records_another_run_saved_meanwhile() -> None:
     assert merged.get(SCOPE, "A") == Record("fp-a", "main")
     assert merged.get(other, "B") == Record("fp-b", "preview/pr-2")
     assert merged.get(SCOPE, "OLD") is None
+    # The edits stay this run's until saved: a save that races another run merges again.
+    assert merged.rebase(latest).get(SCOPE, "A") == Record("fp-a", "main")
+    merged.saved()
     assert not merged.changed

@@ -14,7 +14,7 @@ import httpx
 
 from neon_sync.errors import ApiError, ConfigError
 from neon_sync.http import Retry, RetryPolicy, Sleep, call, json_message, make_client, retry_after
-from neon_sync.providers.github.scope import Where
+from neon_sync.providers.github.scope import Holder
 from neon_sync.secret import Secret
 
 SERVICE = "GitHub"
@@ -106,7 +106,7 @@ def seal(public_key_b64: str, plaintext: str) -> str:
     return base64.b64encode(SealedBox(key).encrypt(plaintext.encode("utf-8"))).decode("ascii")
 
 
-def _hint(where: Where, clock: Clock) -> Callable[[httpx.Response], str | None]:
+def _hint(holder: Holder, clock: Clock) -> Callable[[httpx.Response], str | None]:
     def hint(response: httpx.Response) -> str | None:
         status = response.status_code
         message = json_message(response)[0].lower()
@@ -123,9 +123,9 @@ def _hint(where: Where, clock: Clock) -> Callable[[httpx.Response], str | None]:
         if status == 403 and "not accessible by integration" in message:
             return SCOPES_HINT
         if status == 403:
-            return f"The token may not do this on {where.label}. {SCOPES_HINT}"
+            return f"The token may not do this on {holder.label}. {SCOPES_HINT}"
         if status == 404:
-            what = f"organisation {where.owner}" if where.kind == "org" else where.repository
+            what = f"organisation {holder.owner}" if holder.kind == "org" else holder.repository
             return (
                 f"Check that {what} exists and that the token can see it "
                 "(GitHub answers 404 when it cannot)"
@@ -172,7 +172,7 @@ class GitHubApi:
         self,
         method: str,
         path: str,
-        where: Where,
+        holder: Holder,
         action: str,
         ok: Callable[[httpx.Response], bool] | None = None,
         **kwargs: Any,
@@ -187,32 +187,32 @@ class GitHubApi:
             service=SERVICE,
             action=action,
             ok=ok,
-            hint=_hint(where, self._clock),
+            hint=_hint(holder, self._clock),
             **kwargs,
         )
 
     def put_variable(
-        self, where: Where, name: str, body: Mapping[str, Any], action: str, exists: bool | None
+        self, holder: Holder, name: str, body: Mapping[str, Any], action: str, exists: bool | None
     ) -> None:
         """Create or update one Actions variable: PATCH when it likely `exists`, else POST;
         the other call covers a variable made or removed meanwhile (POST 409 -> PATCH).
         The one upsert the provider and the state store share."""
-        collection = f"{where.prefix}/variables"
+        collection = f"{holder.prefix}/variables"
         one = f"{collection}/{name}"
         if exists is not False:
             patched = self.request(
-                "PATCH", one, where, action, ok=status_in(204, 404), json=dict(body)
+                "PATCH", one, holder, action, ok=status_in(204, 404), json=dict(body)
             )
             if patched.status_code == 204:
                 return
         created = self.request(
-            "POST", collection, where, action, ok=status_in(201, 409), json=dict(body)
+            "POST", collection, holder, action, ok=status_in(201, 409), json=dict(body)
         )
         if created.status_code == 409:
-            self.request("PATCH", one, where, action, json=dict(body))
+            self.request("PATCH", one, holder, action, json=dict(body))
 
     def pages(
-        self, path: str, field: str, per_page: int, where: Where, action: str, **kwargs: Any
+        self, path: str, field: str, per_page: int, holder: Holder, action: str, **kwargs: Any
     ) -> list[dict[str, Any]] | None:
         """Every item of a listing, following Link rel="next". None if the first page is 404
         and `ok` allowed it."""
@@ -220,7 +220,7 @@ class GitHubApi:
         url: str = path
         params: dict[str, Any] | None = {"per_page": per_page}
         for _ in range(MAX_PAGES):
-            response = self.request("GET", url, where, action, params=params, **kwargs)
+            response = self.request("GET", url, holder, action, params=params, **kwargs)
             if response.status_code == 404:
                 return None
             items.extend(response.json().get(field) or [])

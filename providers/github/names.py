@@ -28,16 +28,16 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def check_name(name: str, where: str) -> None:
+def check_name(name: str, label: str) -> None:
     problem = name_problem(name)
     if problem:
-        raise ConfigError(f"{where}: {name!r} is not a valid GitHub name: {problem}")
+        raise ConfigError(f"{label}: {name!r} is not a valid GitHub name: {problem}")
 
 
-def check_size(name: str, value: str, where: str) -> None:
+def check_size(name: str, value: str, label: str) -> None:
     size = len(value.encode("utf-8"))
     if size > MAX_VALUE_BYTES:
         raise ConfigError(
-            f"{where}: {name} is {size} bytes; GitHub holds at most 48 KB "
+            f"{label}: {name} is {size} bytes; GitHub holds at most 48 KB "
             f"({MAX_VALUE_BYTES} bytes) per secret or variable"
         )

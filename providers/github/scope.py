@@ -1,4 +1,4 @@
-"""Where a GitHub target's keys live: a repository, one of its environments, or an
+"""Holder a GitHub target's keys live: a repository, one of its environments, or an
 organisation. Parsed from a target's options without touching the network."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _ORG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)")
 
 
 @dataclass(frozen=True)
-class Where:
+class Holder:
     kind: Literal["repo", "env", "org"]
     owner: str  # the repository's owner, or the organisation
     repo: str = ""
@@ -89,51 +89,51 @@ class Where:
         return out
 
 
-def parse(target: str, options: Mapping[str, Any], env: Mapping[str, str]) -> Where:
-    where = f"target {target!r}"
+def parse(target: str, options: Mapping[str, Any], env: Mapping[str, str]) -> Holder:
+    label = f"target {target!r}"
     if options.get("org") not in (None, ""):
-        return _org(where, options)
+        return _org(label, options)
     for key in ("visibility", "repositories"):
         if key in options:
-            raise ConfigError(f"{where}: `{key}` applies only with `org:`")
+            raise ConfigError(f"{label}: `{key}` applies only with `org:`")
     repository = options.get("repository") or env.get("GITHUB_REPOSITORY") or ""
     if not isinstance(repository, str) or not _REPOSITORY.fullmatch(repository):
         if not repository:
             raise ConfigError(
-                f"{where}: set `repository: OWNER/NAME` (or GITHUB_REPOSITORY in the environment)"
+                f"{label}: set `repository: OWNER/NAME` (or GITHUB_REPOSITORY in the environment)"
             )
-        raise ConfigError(f"{where}: repository must be OWNER/NAME, not {repository!r}")
+        raise ConfigError(f"{label}: repository must be OWNER/NAME, not {repository!r}")
     owner, repo = repository.split("/", 1)
     create = options.get("create_environments", True)
     if isinstance(create, str) and create.lower() in ("true", "false"):
         create = create.lower() == "true"
     if not isinstance(create, bool):
-        raise ConfigError(f"{where}: create_environments must be true or false")
+        raise ConfigError(f"{label}: create_environments must be true or false")
     environment = options.get("environment")
     if environment in (None, ""):
         if "environment" in options:
-            raise ConfigError(f"{where}: environment is empty after expanding placeholders")
-        return Where("repo", owner, repo, create_environments=create)
+            raise ConfigError(f"{label}: environment is empty after expanding placeholders")
+        return Holder("repo", owner, repo, create_environments=create)
     if not isinstance(environment, str) or len(environment) > 255:
-        raise ConfigError(f"{where}: environment must be a name of at most 255 characters")
+        raise ConfigError(f"{label}: environment must be a name of at most 255 characters")
     if any(ord(c) < 32 for c in environment):
-        raise ConfigError(f"{where}: environment {environment!r} has control characters")
-    return Where("env", owner, repo, environment, create)
+        raise ConfigError(f"{label}: environment {environment!r} has control characters")
+    return Holder("env", owner, repo, environment, create)
 
 
-def _org(where: str, options: Mapping[str, Any]) -> Where:
+def _org(label: str, options: Mapping[str, Any]) -> Holder:
     org = options["org"]
     if not isinstance(org, str) or not _ORG.fullmatch(org):
-        raise ConfigError(f"{where}: org must be an organisation login, not {org!r}")
+        raise ConfigError(f"{label}: org must be an organisation login, not {org!r}")
     for key in ("repository", "environment"):
         if options.get(key):
-            raise ConfigError(f"{where}: `org:` and `{key}:` cannot be used together")
+            raise ConfigError(f"{label}: `org:` and `{key}:` cannot be used together")
     visibility = options.get("visibility", "private")
     if visibility not in VISIBILITIES:
-        raise ConfigError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}")
+        raise ConfigError(f"{label}: visibility must be one of {', '.join(VISIBILITIES)}")
     raw = options.get("repositories", [])
     if not isinstance(raw, list):
-        raise ConfigError(f"{where}: repositories must be a list of repository ids")
+        raise ConfigError(f"{label}: repositories must be a list of repository ids")
     ids = []
     for item in raw:
         text = str(item)
@@ -141,13 +141,13 @@ def _org(where: str, options: Mapping[str, Any]) -> Where:
             # GitHub selects repositories by numeric id; resolving names would need
             # another API (GET /repos/...) and another token permission.
             raise ConfigError(
-                f"{where}: repositories takes numeric repository ids, not {text!r} "
+                f"{label}: repositories takes numeric repository ids, not {text!r} "
                 f"(find one with: gh api repos/OWNER/NAME --jq .id)"
             )
         ids.append(int(text))
     if (visibility == "selected") != bool(ids):
         raise ConfigError(
-            f"{where}: `visibility: selected` needs `repositories:` (repository ids), "
+            f"{label}: `visibility: selected` needs `repositories:` (repository ids), "
             "and `repositories:` needs `visibility: selected`"
         )
-    return Where("org", org, visibility=visibility, repository_ids=tuple(ids))
+    return Holder("org", org, visibility=visibility, repository_ids=tuple(ids))

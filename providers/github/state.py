@@ -18,7 +18,7 @@ from typing import Any
 from neon_sync.errors import ApiError, StateError
 from neon_sync.providers.github.api import GitHubApi, status_in
 from neon_sync.providers.github.names import MAX_VALUE_BYTES
-from neon_sync.providers.github.scope import Where
+from neon_sync.providers.github.scope import Holder
 
 DEFAULT_VARIABLE = "NEON_SYNC_STATE"
 MAX_MERGES = 5
@@ -29,9 +29,9 @@ class VariableStateStore:
     environment target keeps it in its repository) or an organisation variable visible to no
     repository's workflows."""
 
-    def __init__(self, api: GitHubApi, where: Where, name: str) -> None:
+    def __init__(self, api: GitHubApi, holder: Holder, name: str) -> None:
         self._api = api
-        self._where = replace(where, kind="repo") if where.kind == "env" else where
+        self._where = replace(holder, kind="repo") if holder.kind == "env" else holder
         self.name = name
         self._exists: bool | None = None
 

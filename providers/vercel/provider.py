@@ -7,7 +7,7 @@ sensitive, redeploy, type. Token VERCEL_TOKEN; API base VERCEL_API_URL.
 Every variable written carries a comment naming the Neon branch it came from, so `--prune`
 finds a deleted branch's variables without local state. What was done beyond plain writes
 (splitting a multi-environment variable, redeploying) is logged on the `neon_sync.vercel`
-logger and kept in `VercelProvider.notes`.
+logger and kept for `take_notes()`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from neon_sync.errors import ApiError, ProviderError
-from neon_sync.providers.base import Context, Current, Desired, Options, Scope, Write
+from neon_sync.providers.base import (
+    BaseProvider,
+    Context,
+    Current,
+    Desired,
+    Options,
+    Scope,
+    Write,
+)
 from neon_sync.providers.vercel import layout
 from neon_sync.providers.vercel.api import Env, VercelApi
 from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
@@ -33,14 +41,16 @@ def create(context: Context) -> VercelProvider:
     return VercelProvider(context)
 
 
-class VercelProvider:
+class VercelProvider(BaseProvider):
+    name = "vercel"
+
     def __init__(self, context: Context) -> None:
+        super().__init__()
         self._context = context
         self._api: VercelApi | None = None  # made on first use: `validate` needs no token
         self._envs: dict[tuple[str | None, str], list[Env]] = {}  # last listing per project
         self._locks: dict[tuple[str | None, str], threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
-        self.notes: list[str] = []
 
     @property
     def api(self) -> VercelApi:
@@ -105,12 +115,6 @@ class VercelProvider:
                     ) from None
         return done
 
-    def created_scopes(self) -> frozenset[str]:
-        return frozenset()  # a project's environments are Vercel's, not ours
-
-    def remove_scope(self, scope: Scope) -> bool:
-        return False
-
     def close(self) -> None:
         if self._api is not None:
             self._api.close()
@@ -174,7 +178,7 @@ class VercelProvider:
 
     def _note(self, text: str) -> None:
         text = scrub(text)
-        self.notes.append(text)
+        self.note(text)
         log.warning("%s", text)
 
     @staticmethod

@@ -1,7 +1,8 @@
-"""CLI commands for a branch's life: `branch create`, `branch delete`, `rotate`, `watch`."""
+"""CLI commands for a branch's life: `branch create`, `branch delete`, `rotate`."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -10,8 +11,8 @@ from neon_sync.cli.options import (
     ConfigOpt,
     ForceOpt,
     JsonOpt,
-    PruneOpt,
     handled,
+    parse_duration,
     stop_if_interrupted,
 )
 from neon_sync.engine.interrupt import Interrupt
@@ -20,7 +21,6 @@ from neon_sync.engine.interrupt import Interrupt
 def register(app: typer.Typer) -> None:
     app.add_typer(branch_app, name="branch")
     app.command()(rotate)
-    app.command()(watch)
 
 
 branch_app = typer.Typer(
@@ -32,37 +32,22 @@ SyncOpt = Annotated[
 ]
 
 
-def parse_duration(text: str) -> float:
-    """'30s', '5m', '2h', '7d' or plain seconds -> seconds."""
-    from neon_sync.errors import ConfigError
-
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
-    try:
-        seconds = float(number) * units[unit]
-    except ValueError:
-        raise ConfigError(f"bad duration {text!r}; write e.g. 30s, 5m, 2h or 7d") from None
-    if seconds <= 0:
-        raise ConfigError(f"duration {text!r} must be positive")
-    return seconds
-
-
 def _report(
     outcome: Any, json_out: bool, extra: dict[str, Any] | None = None, interrupt: Any = None
 ) -> None:
     """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors,
     130/143 when a signal cut the run short."""
-    from neon_sync.render import console as output
-
-    if interrupt is not None and outcome is not None:
-        output.report_outcome(outcome, as_json=json_out, extra=extra)
-        stop_if_interrupted(interrupt)
+    from neon_sync.render.plan import PlanJson, Report, report
 
     if outcome is None:
         if json_out:
-            output.print_json({**(extra or {}), **output.document([], {}, applied=False)})
+            PlanJson().render(Report([], {}, applied=False, extra=extra or {}), sys.stdout)
+        if interrupt is not None:
+            stop_if_interrupted(interrupt)
         return
-    output.report_outcome(outcome, as_json=json_out, extra=extra)
+    report(Report.of_outcome(outcome, extra), as_json=json_out)
+    if interrupt is not None:
+        stop_if_interrupted(interrupt)
     if outcome.failed:
         raise typer.Exit(1)
 
@@ -104,14 +89,11 @@ def branch_create(
             )
     except NeonSyncError as exc:
         if json_out and about:  # the branch exists: its document still goes out
-            doc = output.document([], {}, applied=False)
-            doc["errors"] = [{"message": output.scrub_text(str(exc))}]
+            doc = {"changes": [], "errors": [{"message": str(exc)}], "applied": False}
             output.print_json({"branch": about, **doc})
             exc.json_printed = True  # type: ignore[attr-defined]
         raise
-    if interrupt.signum is not None:
-        _report(made.outcome, json_out, {"branch": about}, interrupt)
-    _report(made.outcome, json_out, {"branch": about})
+    _report(made.outcome, json_out, {"branch": about}, interrupt)
 
 
 @branch_app.command("delete")
@@ -131,9 +113,7 @@ def branch_delete(
     with interrupt.installed(), open_run(config) as run:
         run.interrupt = interrupt
         outcome = delete_branch(run, name, sync=sync, force=force)
-    if interrupt.signum is not None:
-        _report(outcome, json_out, {"branch": {"name": name, "deleted": False}}, interrupt)
-    _report(outcome, json_out, {"branch": {"name": name, "deleted": True}})
+    _report(outcome, json_out, {"branch": {"name": name, "deleted": True}}, interrupt)
 
 
 @handled
@@ -151,29 +131,4 @@ def rotate(
     with interrupt.installed(), open_run(config) as run:
         run.interrupt = interrupt
         outcome = rotate_password(run, branch, role=role)
-    if interrupt.signum is not None:
-        _report(outcome, json_out, None, interrupt)
-    _report(outcome, json_out)
-
-
-@handled
-def watch(
-    config: ConfigOpt = None,
-    interval: Annotated[str, typer.Option("--interval", help="Time between polls.")] = "30s",
-    prune: PruneOpt = False,
-    force: ForceOpt = False,
-) -> None:
-    """Keep every target in step with Neon: poll, and sync what changed. Stops on Ctrl-C/SIGTERM."""
-    import signal
-    import threading
-
-    from neon_sync.commands.watch import watch as watch_loop
-    from neon_sync.engine.run import open_run
-    from neon_sync.render import console as output
-
-    seconds = parse_duration(interval)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with open_run(config) as run:
-        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note, force=force)
+    _report(outcome, json_out, None, interrupt)

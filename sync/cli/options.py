@@ -46,10 +46,13 @@ def handled(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NeonSyncError as exc:
-            if kwargs.get("json_out") and not getattr(exc, "json_printed", False):
-                # --json promises one document on stdout, also when the run could not start
-                doc = output.document([], {}, applied=False)
-                output.print_json({**doc, "errors": [{"message": str(exc)}]})
+            printed = getattr(exc, "json_printed", False)
+            if kwargs.get("json_out") and exc.exit_code == 1 and not printed:
+                # --json promises one document on stdout, also when the run failed to start
+                # (a usage error, exit 2, prints none: nothing was attempted)
+                output.print_json(
+                    {"changes": [], "errors": [{"message": str(exc)}], "applied": False}
+                )
             output.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM before any write (Stopped)
@@ -57,6 +60,21 @@ def handled(command: F) -> F:
             raise typer.Exit(getattr(exc, "exit_code", 130)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_duration(text: str) -> float:
+    """'30s', '5m', '2h', '7d' or plain seconds -> seconds."""
+    from neon_sync.errors import ConfigError
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise ConfigError(f"bad duration {text!r}; write e.g. 30s, 5m, 2h or 7d") from None
+    if seconds <= 0:
+        raise ConfigError(f"duration {text!r} must be positive")
+    return seconds
 
 
 def stop_if_interrupted(interrupt: Any) -> None:

@@ -4,6 +4,7 @@ No account, no network: a seeded Neon project, and GitHub and Vercel stand-ins."
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,6 +17,7 @@ from neon_sync.emulators.neon import NeonEmulator
 from neon_sync.emulators.server import serve
 from neon_sync.engine.run import open_run
 from neon_sync.render import console as output
+from neon_sync.render.plan import PlanTable, Report
 
 KEYS = {"neon": "demo-neon-key", "github": "ghp_demo_token", "vercel": "demo_vercel_token"}
 
@@ -76,13 +78,13 @@ def run_demo(keep: str | None = None) -> None:
         with open_run(str(config), env) as run:
             plan = run.plan()
             output.heading("neon-sync plan")
-            output.print_plan(plan.changes, plan.errors, applied=False)
+            _show(Report(plan.changes, plan.errors, applied=False))
             outcome = run.sync()
             output.heading("neon-sync sync")
-            output.print_plan(outcome.plan.changes, outcome.errors, applied=True)
+            _show(Report(outcome.plan.changes, outcome.errors, applied=True))
             again = run.sync()
             output.heading("neon-sync sync (again: nothing to do)")
-            output.print_plan(again.plan.changes, again.errors, applied=True)
+            _show(Report(again.plan.changes, again.errors, applied=True))
         output.heading("What the targets hold now (masked)")
         for env_file in sorted(folder.glob(".env*")):
             output.show_file(env_file)
@@ -110,3 +112,9 @@ def _vercel_rows(emu: Any) -> Iterator[tuple[str, ...]]:
     for env in sorted(emu.envs("shop"), key=lambda e: (e["key"], str(e.get("gitBranch")))):
         where = "+".join(env["target"]) + (f"@{env['gitBranch']}" if env.get("gitBranch") else "")
         yield where, env["type"], f"{env['key']}={env['value']}"
+
+
+def _show(report: Report) -> None:
+    PlanTable().render(report, sys.stdout)
+    for target, message in sorted(report.errors.items()):
+        output.error(f"target {target}: {message}")

@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 
 from neon_sync.config import model as config_mod
-from neon_sync.config.model import DEFAULT_API_HOST, Config, Neon
+from neon_sync.config.model import Config, Neon
 from neon_sync.engine.desired import endpoints_by_branch, url_options
 from neon_sync.engine.run import neon_client, read_config
 from neon_sync.errors import ConfigError, NeonSyncError
+from neon_sync.neon import api_host
 from neon_sync.neon.connstr import ConnectionInfo, build
 from neon_sync.secret import Secret
 
@@ -60,7 +61,7 @@ def connection_string(
     if config is not None:
         settings = replace(config.neon, project_id=project)
     else:
-        settings = Neon(project, api_host=env.get("NEON_API_HOST") or DEFAULT_API_HOST)
+        settings = Neon(project, api_host=api_host(env))
     role = role or settings.role
     database = database or settings.database
     with neon_client(settings, env, transport) as neon:

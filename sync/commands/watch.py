@@ -30,7 +30,7 @@ from neon_sync.engine.failures import grouped
 from neon_sync.engine.run import Run
 from neon_sync.errors import ConfigError, NeonSyncError
 from neon_sync.neon.client import Branch, NeonClient
-from neon_sync.render.console import DONE
+from neon_sync.render.plan import DONE
 from neon_sync.secret import scrub
 
 FULL_EVERY_SECONDS = 600.0
@@ -196,7 +196,7 @@ class Watcher:
     def _report(self, outcome: Outcome) -> None:
         for change in outcome.done:
             self.log(
-                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope}) "
+                f"{DONE[change.action]} {change.key} in {change.target} ({change.scope_id}) "
                 f"for {change.branch}"
             )
         for note in outcome.notes:

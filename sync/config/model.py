@@ -17,9 +17,9 @@ from neon_sync.config.safety import Safety, parse_safety
 from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.neon import DEFAULT_API_HOST, api_host
 
 CONFIG_NAME = "neon-sync.yaml"
-DEFAULT_API_HOST = "https://console.neon.tech/api/v2"
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix"})
 NEON_KEYS = frozenset(
     {"project_id", "database", "role", "api_host", "sslmode", "channel_binding", "sni_workaround"}
@@ -146,7 +146,7 @@ def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
     if "project_id" not in raw:
         raise ConfigError("neon.project_id is required (e.g. ${NEON_PROJECT_ID})", raw.where)
     values = {k: v for k, v in raw.items()}
-    values["api_host"] = env.get("NEON_API_HOST") or raw.get("api_host") or DEFAULT_API_HOST
+    values["api_host"] = api_host(env, raw.get("api_host"))
     if not isinstance(raw.get("sni_workaround", False), bool):
         raise ConfigError("neon.sni_workaround must be true or false", raw.at("sni_workaround"))
     return Neon(**values)

@@ -1,7 +1,7 @@
 """An in-memory Vercel API: projects, teams, project env vars and deployments.
 
 Answers as api.vercel.com does for the calls neon-sync makes (see
-/work/shared/specs/vercel-env-api.md): `{"error": {"code", "message"}}` bodies, team projects
+the shared specs' vercel-env-api.md): `{"error": {"code", "message"}}` bodies, team projects
 reachable only with their `teamId` (or `slug`), env var rules (gitBranch only with the preview
 target alone, sensitive never readable and never for development, ENV_ALREADY_EXISTS on a
 create without upsert, ENV_CONFLICT on an upsert whose target set differs), batch create with

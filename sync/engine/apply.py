@@ -14,8 +14,7 @@ from neon_sync.config.model import Config
 from neon_sync.engine import guard
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.failures import Failure
-from neon_sync.engine.guard import Verdict
-from neon_sync.engine.plan import SCOPE_KEY, Action, Change, diff, pending
+from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
@@ -23,27 +22,6 @@ from neon_sync.providers.base import Current, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
-
-
-@dataclass
-class Plan:
-    changes: list[Change]
-    errors: dict[str, str]  # target -> why it could not be planned
-    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
-    live: frozenset[str] = frozenset()
-    prune_only: frozenset[str] | None = None
-    failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
-    verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
-    kept: list[Change] = field(default_factory=list)  # prunable, but edited since written
-    remarks: list[str] = field(default_factory=list)  # what the user should know about it
-
-    @property
-    def pending(self) -> list[Change]:
-        return pending(self.changes)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors or self.failures)
 
 
 @dataclass
@@ -62,8 +40,8 @@ class Outcome:
     @property
     def undone(self) -> list[Change]:
         """Pending changes that were not carried out: never reported as done."""
-        made = {(c.target, c.scope, c.key) for c in self.done}
-        return [c for c in self.plan.pending if (c.target, c.scope, c.key) not in made]
+        made = {(c.target, c.scope_id, c.key) for c in self.done}
+        return [c for c in self.plan.pending if (c.target, c.scope_id, c.key) not in made]
 
 
 def select_branches(
@@ -99,9 +77,9 @@ def make_plan(
     all_branches = [b for b in listed if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune)
-    desire = resolve(config, neon, selected, made)
-    errors = dict(desire.errors)
-    entries = [entry for entry in desire.entries if entry.scope.target not in errors]
+    resolution = resolve(config, neon, selected, made)
+    errors = dict(resolution.errors)
+    entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
     scopes: dict[str, set[Scope]] = defaultdict(set)
     for entry in entries:
         scopes[entry.scope.target].add(entry.scope)
@@ -133,7 +111,7 @@ def make_plan(
         kept=kept,
     )
     changes = [change for change in changes if change.target not in errors]
-    plan = Plan(changes, errors, current, live, prune_only, list(desire.failures))
+    plan = Plan(changes, errors, current, live, prune_only, list(resolution.failures))
     plan.kept = [change for change in kept if change.target not in errors]
     if prune and state.others():
         plan.remarks.append(
@@ -176,7 +154,7 @@ def apply_plan(
         if change.action is Action.DELETE and plan.verdict.refused(change.target):
             continue  # the guard said no: not one delete there
         by_target[change.target].append(change)
-    tick = _Ticker(progress, total=sum(len({c.where for c in v}) for v in by_target.values()))
+    tick = _Ticker(progress, total=sum(len({c.scope for c in v}) for v in by_target.values()))
     results: Written = []
     failures = list(plan.failures)
 
@@ -216,7 +194,7 @@ def _apply_target(
     failures: list[Failure] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
-        by_scope[change.where].append(change)
+        by_scope[change.scope].append(change)
     for scope, scope_changes in sorted(by_scope.items()):
         if stop is not None and stop.is_set():
             break  # interrupted: the rest stays as it was, and shows as not done
@@ -235,7 +213,9 @@ def _apply_target(
         written += [(c, markers[c.key]) for c in scope_changes if c.key in markers]
         if problem is not None:  # every key of the scope the service did not take
             failures += [
-                Failure(c.target, c.branch, None if c.key == SCOPE_KEY else c.key, problem, c.scope)
+                Failure(
+                    c.target, c.branch, None if c.key == SCOPE_KEY else c.key, problem, c.scope_id
+                )
                 for c in scope_changes
                 if c.key not in markers
             ]
@@ -248,15 +228,15 @@ def _apply_target(
 
 
 def _record(state: State, change: Change, marker: str | None) -> None:
-    options = dict(change.where.options)
+    options = dict(change.scope.options)
     if change.action is Action.DELETE:
-        state.drop(change.where, change.key)
+        state.drop(change.scope, change.key)
     elif change.key == SCOPE_KEY:
-        state.put(change.where, SCOPE_KEY, Record("", change.branch, None, options))
+        state.put(change.scope, SCOPE_KEY, Record("", change.branch, None, options))
     elif change.desired is not None:
         value = change.desired.value.reveal()
-        fingerprint = state.fingerprint(change.where, change.key, value)
-        state.put(change.where, change.key, Record(fingerprint, change.branch, marker, options))
+        fingerprint = state.fingerprint(change.scope, change.key, value)
+        state.put(change.scope, change.key, Record(fingerprint, change.branch, marker, options))
 
 
 def _record_noops(plan: Plan, state: State) -> None:
@@ -266,15 +246,15 @@ def _record_noops(plan: Plan, state: State) -> None:
         if (
             change.action is Action.NOOP
             and change.desired
-            and not state.get(change.where, change.key)
+            and not state.get(change.scope, change.key)
         ):
             value = change.desired.value.reveal()
-            fingerprint = state.fingerprint(change.where, change.key, value)
+            fingerprint = state.fingerprint(change.scope, change.key, value)
             marker = change.current.updated_at if change.current else None
             state.put(
-                change.where,
+                change.scope,
                 change.key,
-                Record(fingerprint, change.desired.branch, marker, dict(change.where.options)),
+                Record(fingerprint, change.desired.branch, marker, dict(change.scope.options)),
             )
     if plan.prune_only is None and not plan.live:
         return

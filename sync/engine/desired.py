@@ -23,7 +23,7 @@ from neon_sync.secret import MASK, Secret
 
 
 @dataclass
-class Desire:
+class Resolution:
     """The outcome of resolving: entries, the scopes they live in, per-target errors (a
     provider that is not installed) and per-key failures (a branch with no compute); neither
     stops the run."""
@@ -57,13 +57,8 @@ class Providers:
 
     def take_notes(self) -> list[str]:
         """What providers did beyond plain writes (a split variable, a redeploy) since the
-        last call, for the user: providers may keep such lines in an optional `notes` list."""
-        out: list[str] = []
-        for provider in self._made.values():
-            notes: list[str] = getattr(provider, "notes", [])
-            out += notes
-            notes.clear()
-        return out
+        last call, for the user."""
+        return [line for provider in self._made.values() for line in provider.take_notes()]
 
     def close(self) -> None:
         for provider in self._made.values():
@@ -86,8 +81,8 @@ def resolve(
     neon: NeonClient,
     branches: Sequence[Branch],
     made: Providers,
-) -> Desire:
-    out = Desire()
+) -> Resolution:
+    out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
         for rule in config.rules:
@@ -128,7 +123,7 @@ def resolve(
 def _wants_of(
     config: Config,
     made: Providers,
-    out: Desire,
+    out: Resolution,
     branch: Branch,
     item: SyncItem,
     names: Mapping[str, str],
@@ -161,7 +156,7 @@ def _pair(config: Config, want: _Want) -> tuple[str, str]:
     return (want.branch.id, want.var.role or config.neon.role)
 
 
-def _desired(config: Config, facts: Facts, want: _Want, out: Desire) -> Desired | None:
+def _desired(config: Config, facts: Facts, want: _Want, out: Resolution) -> Desired | None:
     """The value `want` asks for, or None after noting why the branch cannot give it."""
     endpoint = facts.endpoint(want.branch, want.var.endpoint)
     role = want.var.role or config.neon.role
@@ -183,7 +178,7 @@ def _desired(config: Config, facts: Facts, want: _Want, out: Desire) -> Desired 
     return Desired(want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive)
 
 
-def _fits(provider: Provider, want: _Want, desired: Desired, out: Desire) -> bool:
+def _fits(provider: Provider, want: _Want, desired: Desired, out: Resolution) -> bool:
     """A key name the target refuses is a config error; a value from Neon it cannot hold
     (told apart by trying a plain value first) fails only that key."""
     probe = replace(desired, value=Secret("x", masked="x"))

@@ -10,35 +10,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from neon_sync.config.safety import MIN_OWNED_FOR_SHARE, Safety
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change
 from neon_sync.engine.state import State
+from neon_sync.engine.verdict import Refusal, Verdict
 from neon_sync.neon.client import Branch
 from neon_sync.providers.base import Current, Scope
-
-
-@dataclass(frozen=True)
-class Refusal:
-    target: str
-    deletes: int
-    message: str
-
-    def to_json(self) -> dict[str, object]:
-        return {"target": self.target, "deletes": self.deletes, "message": self.message}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    refusals: tuple[Refusal, ...] = ()
-
-    def refused(self, target: str) -> Refusal | None:
-        return next((r for r in self.refusals if r.target == target), None)
-
-    @property
-    def safe(self) -> bool:
-        return not self.refusals
 
 
 def owned_counts(state: State, current: Mapping[Scope, Mapping[str, Current]]) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""The diff: desired state + current state + state records -> a sorted list of Changes.
-Pure: no I/O. A plan is data; output.py renders it, engine.apply_plan carries it out."""
+"""The plan: desired state + current state + state records -> a sorted list of Changes.
+Pure: no I/O. A plan is data; render/ shows it, engine.apply carries it out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from neon_sync.engine.failures import Failure
 from neon_sync.engine.state import State
+from neon_sync.engine.verdict import Verdict
 from neon_sync.providers.base import Current, Desired, Scope
 
 # The key of a record or change about a whole scope: "neon-sync created this scope".
@@ -30,13 +32,13 @@ class Action(StrEnum):
 @dataclass(frozen=True, order=True)
 class Change:
     target: str
-    scope: str
+    scope_id: str  # Scope.id, readable: ".env.alice", "environment:pr-12"
     key: str
     action: Action
     branch: str
     reason: str = ""
     masked: str = field(default="", compare=False)  # what the value looks like, masked
-    where: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
+    scope: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
     desired: Desired | None = field(default=None, compare=False, repr=False)
     current: Current | None = field(default=None, compare=False, repr=False)
 
@@ -44,7 +46,7 @@ class Change:
         return {
             "branch": self.branch,
             "target": self.target,
-            "scope": self.scope,
+            "scope": self.scope_id,
             "key": self.key,
             "action": self.action.value,
             "reason": self.reason,
@@ -80,7 +82,7 @@ def diff(
     for entry in entries:
         scope, desired = entry.scope, entry.desired
         wanted.add((scope.target, scope.id, desired.key))
-        found = current.get(scope, {}).get(desired.key)
+        found = _same_kind(current.get(scope, {}).get(desired.key), desired)
         action, reason = _compare(scope, desired, found, state)
         changes.append(
             Change(
@@ -105,6 +107,13 @@ def diff(
                 kept += edited
         changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
     return sorted(changes)
+
+
+def _same_kind(found: Current | None, desired: Desired) -> Current | None:
+    """Of a name held as both a readable and a write-only value, the one the config wants."""
+    if found is not None and found.twin is not None and found.secret != desired.secret:
+        return found.twin
+    return found
 
 
 def _compare(
@@ -172,11 +181,11 @@ def _edited(change: Change, state: State) -> bool:
     """Does the key still hold what neon-sync wrote? By value where readable, else by the
     service's change marker. Without a record (owned by the provider's own marker) there is
     nothing to compare: it is taken as written."""
-    record, found = state.get(change.where, change.key), change.current
+    record, found = state.get(change.scope, change.key), change.current
     if record is None or found is None or not record.fingerprint:
         return False
     if found.value is not None:
-        return state.fingerprint(change.where, change.key, found.value) != record.fingerprint
+        return state.fingerprint(change.scope, change.key, found.value) != record.fingerprint
     return None not in (record.marker, found.updated_at) and found.updated_at != record.marker
 
 
@@ -194,7 +203,7 @@ def _empty_scopes(
             continue
         if only is not None and record.branch not in only:
             continue
-        going = {c.key for c in deletes if c.where == scope}
+        going = {c.key for c in deletes if c.scope == scope}
         if set(current[scope]) <= going:
             out.append(
                 Change(
@@ -215,3 +224,24 @@ def _empty_scopes(
 
 def pending(changes: Iterable[Change]) -> list[Change]:
     return [change for change in changes if change.action.writes]
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    errors: dict[str, str]  # target -> why it could not be planned
+    current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
+    live: frozenset[str] = frozenset()
+    prune_only: frozenset[str] | None = None
+    failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
+    verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
+    kept: list[Change] = field(default_factory=list)  # prunable, but edited since written
+    remarks: list[str] = field(default_factory=list)  # what the user should know about it
+
+    @property
+    def pending(self) -> list[Change]:
+        return pending(self.changes)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.failures)

@@ -12,22 +12,16 @@ from typing import Any
 
 import httpx
 
-from neon_sync import providers
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
-from neon_sync.engine.apply import Outcome, Plan, Progress, apply_plan, make_plan
+from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
 from neon_sync.engine.desired import Providers
 from neon_sync.engine.interrupt import Interrupt
-from neon_sync.engine.state import (
-    FileStore,
-    State,
-    StateStore,
-    config_identity,
-    state_secret,
-)
+from neon_sync.engine.plan import Plan
+from neon_sync.engine.state import FileStore, State, config_identity, state_secret
 from neon_sync.errors import ConfigError
 from neon_sync.neon.client import NeonClient
-from neon_sync.providers.base import Context
+from neon_sync.providers.base import Context, StateStore
 
 
 @dataclass
@@ -87,16 +81,6 @@ class Run:
         self.state.saved()
 
 
-def api_key(env: Mapping[str, str]) -> str:
-    key = env.get("NEON_API_KEY")
-    if not key:
-        raise ConfigError(
-            "NEON_API_KEY is not set; create an API key in the Neon console and export it "
-            "(or put it in a .env file beside the config)"
-        )
-    return key
-
-
 def neon_client(
     settings: Neon,
     env: Mapping[str, str],
@@ -107,10 +91,12 @@ def neon_client(
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
-    return NeonClient(api_key(env), settings.project_id, api_host=settings.api_host, **kwargs)
+    return NeonClient(
+        env.get("NEON_API_KEY", ""), settings.project_id, api_host=settings.api_host, **kwargs
+    )
 
 
-def choose_store(config: Config, context: Context) -> StateStore:
+def choose_store(config: Config, context: Context, made: Providers) -> StateStore:
     """`state: {target: NAME}` keeps the state with that target; inside GitHub Actions the
     first GitHub target is used by default, since the runner's files are gone after the job."""
     name = config.state_target
@@ -119,12 +105,10 @@ def choose_store(config: Config, context: Context) -> StateStore:
     if name is None:
         return FileStore(config.state_path)
     target = config.targets[name]
-    module = providers.module(target.provider)
-    factory = getattr(module, "state_store", None)
-    if factory is None:
-        raise ConfigError(f"state target {name!r}: provider {target.provider!r} cannot hold state")
-    store: StateStore = factory(context, target.options)
-    return store
+    try:
+        return made.get(target.provider).state_store(target.options)
+    except ConfigError as exc:
+        raise ConfigError(f"state target {name!r}: {exc}") from None
 
 
 def read_config(found: Path, env: Mapping[str, str] | None) -> tuple[Config, Mapping[str, str]]:
@@ -156,7 +140,7 @@ def open_run(
         neon_project=config.neon.project_id,
     )
     made = Providers(context)
-    store = choose_store(config, context)
+    store = choose_store(config, context, made)
     with neon_client(config.neon, env, transport, sleep) as neon:
         try:
             owner = (config.neon.project_id, config_identity(config.path, config.state_path))
@@ -164,3 +148,4 @@ def open_run(
             yield Run(config, neon, made, store, state, env)
         finally:
             made.close()
+            store.close()

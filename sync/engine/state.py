@@ -17,25 +17,13 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from neon_sync.errors import StateError
 from neon_sync.lock import Busy, locked
 from neon_sync.providers.base import Scope
 
 VERSION = 1
-
-
-class StateStore(Protocol):
-    def load(self) -> dict[str, Any] | None:
-        """The document last saved, None if there is none yet."""
-        ...
-
-    def save(self, document: dict[str, Any]) -> None: ...
-
-    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
-        """Save `merge(the document as it is now)`, safe against other runs saving too."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -206,6 +194,9 @@ class FileStore:
             atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        return None
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:

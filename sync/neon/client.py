@@ -20,10 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
-from neon_sync.config.model import DEFAULT_API_HOST
 from neon_sync.errors import ConfigError
 from neon_sync.http import Retry, call, make_client
-from neon_sync.neon import checks
+from neon_sync.neon import DEFAULT_API_HOST, checks
 from neon_sync.neon.model import (
     SERVICE,
     Branch,
@@ -82,7 +81,10 @@ class NeonClient:
         operation_timeout: float = OPERATION_TIMEOUT,
     ) -> None:
         if not api_key:
-            raise ConfigError("NEON_API_KEY is not set: create an API key in the Neon console")
+            raise ConfigError(
+                "NEON_API_KEY is not set; create an API key in the Neon console and export it "
+                "(or put it in a .env file beside the config)"
+            )
         if not _PROJECT_ID.match(project_id):
             raise ConfigError(f"{project_id!r} is not a Neon project id (like shiny-wind-028834)")
         remember(api_key)  # so the key is masked should it ever reach output

@@ -11,10 +11,12 @@ import httpx
 import pytest
 
 from neon_sync.emulators.github import GitHubEmulator
+from neon_sync.engine.plan import Action, Entry, diff
+from neon_sync.engine.state import State
 from neon_sync.errors import ApiError, ConfigError, ProviderError, StateError
 from neon_sync.providers.base import Context, Current, Desired, Scope, Write
 from neon_sync.providers.github import provider as module
-from neon_sync.providers.github.provider import GitHubProvider, state_store
+from neon_sync.providers.github.provider import GitHubProvider
 from neon_sync.providers.github.state import VariableStateStore
 from neon_sync.secret import Secret
 from tests.test_github_emulator import spec_checked
@@ -254,10 +256,17 @@ def test_a_name_held_as_both_kinds_reads_as_the_kind_the_config_wants(
     repo = gh.scope("repo", {})
     emu.set_variable("acme/shop", "HOST", "h")
     emu.set_secret("acme/shop", "HOST", "s")
-    assert gh.read([repo])[repo]["HOST"].secret  # unknown to the config: the secret
-    gh.check_key(repo, want("HOST", "h", secret=False))
-    variable = emu.holder("acme/shop").variables["HOST"]
-    assert gh.read([repo])[repo]["HOST"] == Current("HOST", "h", False, variable.updated_at)
+    found = gh.read([repo])[repo]["HOST"]
+    holder = emu.holder("acme/shop")
+    assert found == Current("HOST", "h", False, holder.variables["HOST"].updated_at)
+    assert found.twin == Current("HOST", None, True, holder.secrets["HOST"].updated_at)
+    state = State(b"k")
+    as_variable = diff(
+        [Entry(repo, want("HOST", "h", secret=False))], {repo: {"HOST": found}}, state
+    )
+    assert [c.action for c in as_variable] == [Action.NOOP]  # the variable already holds "h"
+    as_secret = diff([Entry(repo, want("HOST", "h"))], {repo: {"HOST": found}}, state)
+    assert [c.action for c in as_secret] == [Action.UNKNOWN]  # the secret, never recorded
 
 
 @pytest.mark.parametrize(
@@ -510,7 +519,9 @@ def store_for(
         transport=httpx.MockTransport(spec_checked(emu.handle)),
         sleep=clock.sleep,
     )
-    return state_store(context, dict(options or {}))
+    store = GitHubProvider(context).state_store(dict(options or {}))
+    assert isinstance(store, VariableStateStore)
+    return store
 
 
 DOC = {"version": 1, "records": [{"target": "repo", "key": "DATABASE_URL", "fingerprint": "ab"}]}

@@ -259,7 +259,7 @@ def test_multi_target_var_is_split_so_only_the_configured_target_changes(s: Setu
     assert held[("DATABASE_URL", "preview", "")]["value"] == url()
     assert [e.method for e in s.emu.writes] == ["PATCH", "POST"]
     assert all(e.status < 400 for e in s.emu.log)
-    assert any("split" in note and "development" in note for note in s.provider.notes)
+    assert any("split" in note and "development" in note for note in s.provider.take_notes())
 
 
 def test_multi_target_var_holding_the_value_already_needs_no_write(s: Setup) -> None:
@@ -422,7 +422,7 @@ def test_redeploy_after_a_change_redeploys_the_latest_of_that_environment(s: Set
         "meta": {"action": "redeploy"},
     }
     assert post[0].query["forceNew"] == "1"
-    assert any("redeployed production" in note for note in s.provider.notes)
+    assert any("redeployed production" in note for note in s.provider.take_notes())
 
 
 def test_redeploy_of_a_preview_branch_picks_that_branch(s: Setup) -> None:
@@ -441,7 +441,7 @@ def test_no_redeploy_without_the_option_or_a_deployment(s: Setup) -> None:
     s.sync(s.scope(environment="production"), {"A": "1"})
     s.sync(s.scope(environment="preview", redeploy=True), {"A": "1"})
     assert not [e for e in s.emu.log if "deployments" in e.path and e.method == "POST"]
-    assert any("no preview deployment" in note for note in s.provider.notes)
+    assert any("no preview deployment" in note for note in s.provider.take_notes())
 
 
 def test_no_secret_in_any_error_text(s: Setup) -> None:
