@@ -30,7 +30,9 @@ def watch(
 
     seconds = parse_duration(interval)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    for name in ("SIGINT", "SIGTERM"):  # getattr: not every platform has both
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, lambda *_: stop.set())
     with open_run(config) as run:
         watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note, force=force)

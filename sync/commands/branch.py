@@ -58,6 +58,8 @@ def delete_branch(run: Run, name: str, *, sync: bool, force: bool = False) -> Ou
     outcome = None
     if sync:
         outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}), force=force)
+        if run.interrupt is not None and run.interrupt.signum is not None:
+            return outcome  # stopped by a signal: the branch stays, a re-run finishes
         if outcome.failed or outcome.undone:  # undone: a signal stopped the prune
             # Deleting now would leave values nobody prunes for a branch that no longer
             # exists; keeping it lets a re-run finish the job.
