@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -133,13 +135,34 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Re
         monkeypatch.chdir(cwd or tmp_path)
         try:
             os.environ.update(env or {})
-            result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+            result = _runner().invoke(app, list(args), catch_exceptions=False)
         finally:
             os.environ.clear()
             os.environ.update(saved)
         return Result(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+class _Runner(CliRunner):
+    """The captured stderr written through: click < 8.2 (which the lowest typer allowed may
+    bring) reads it without a flush, and loses what was printed to it."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().isolation(*args, **kwargs) as streams:
+            reconfigure = getattr(sys.stderr, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(write_through=True)
+            yield streams
+
+
+def _runner() -> CliRunner:
+    """stdout and stderr apart: click < 8.2 needs to be asked; later ones always do it."""
+    try:
+        return _Runner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return _Runner()
 
 
 def python() -> str:

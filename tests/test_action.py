@@ -19,6 +19,10 @@ from tests.test_examples import instant_operations
 from tests.workflow_runner import ACTION, ROOT, Runner, StepRun, load, parse_outputs
 
 RUN_SH = ROOT / "action" / "run.sh"
+OUTPUTS = (
+    *("branch_id", "created", "db_url", "db_url_pooled", "db_host", "db_host_pooled"),
+    *("password", "changes", "url"),
+)
 CONFIG = """\
 version: 1
 neon:
@@ -86,16 +90,21 @@ def action(
 def test_action_yml_is_a_composite_whose_outputs_come_from_run_sh() -> None:
     action = load(ACTION)
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"command", "config", "branch", "args", "python-version"}
+    assert set(action["inputs"]) == {
+        *("command", "config", "branch", "args", "python-version"),
+        # the names of Neon's create-branch-action
+        *("branch_name", "api_key", "project_id", "parent_branch", "expires_at", "role"),
+    }
     assert action["inputs"]["command"]["default"] == "sync"
     steps = {step["id"]: step for step in action["runs"]["steps"]}
     assert steps["python"]["uses"].startswith("actions/setup-python@")
+    for step in action["runs"]["steps"]:  # third-party actions pinned by commit
+        assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step.get("uses", "a/b@" + "0" * 40))
+    assert steps["pip-cache"]["with"]["path"] == "${{ runner.temp }}/neon-sync-pip"
     assert steps["python"]["with"]["update-environment"] is False  # the caller's PATH stays
     assert "action/run.sh" in steps["run"]["run"] and steps["run"]["shell"] == "bash"
     assert {name: spec["value"] for name, spec in action["outputs"].items()} == {
-        "branch_id": "${{ steps.run.outputs.branch_id }}",
-        "changes": "${{ steps.run.outputs.changes }}",
-        "url": "${{ steps.run.outputs.url }}",
+        name: f"${{{{ steps.run.outputs.{name} }}}}" for name in OUTPUTS
     }
     used = set(re.findall(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", ACTION.read_text()))
     assert used == set(action["inputs"])
@@ -161,7 +170,7 @@ def test_config_error_fails_the_step_with_2_and_sets_no_outputs(action: Action) 
     (action.runner.workspace / "broken.yaml").write_text("version: 7\n", encoding="utf-8")
     step = action(command="sync", config="broken.yaml")
     assert step.status == 2
-    assert step.outputs == {"branch_id": "", "changes": "", "url": ""}
+    assert step.outputs == dict.fromkeys(OUTPUTS, "")
     assert "::error title=neon-sync::" in step.log
 
 
@@ -188,10 +197,13 @@ def test_url_sets_the_connection_string_and_its_password_is_masked_first(action:
     password = action.neon.password(action.project_id, "main", "neondb_owner")
     assert step.outputs["url"].startswith("postgresql://neondb_owner:" + password + "@")
     assert "-pooler." in step.outputs["url"]
-    assert f"::add-mask::{password}" in step.log.splitlines()
-    assert [line for line in step.log.splitlines() if password in line] == [
-        f"::add-mask::{password}"
-    ]
+    lines = step.log.splitlines()
+    assert f"::add-mask::{password}" in lines
+    first = lines.index(f"::add-mask::{password}")
+    assert all(line.startswith("::add-mask::") for line in lines if password in line)
+    assert all(password not in line for line in lines[:first])
+    assert step.outputs["password"] == password
+    assert step.outputs["db_url_pooled"] == step.outputs["url"]
 
 
 def test_outputs_survive_values_on_many_lines() -> None:
@@ -239,3 +251,98 @@ def test_first_use_installs_from_the_actions_checkout_and_a_second_reuses_it(
     calls = record.read_text().splitlines()
     assert calls == [f"-m pip install --quiet --disable-pip-version-check {ROOT}[github]"]
     assert (runner.temp / "neon-sync-venv" / "bin" / "neon-sync").exists()
+
+
+# -- Neon's create-branch-action names -------------------------------------------------------
+
+
+def test_branch_create_with_neons_input_names_sets_neons_outputs_masked(action: Action) -> None:
+    secrets, action.secrets = action.secrets, {}  # the key and project come as inputs here
+    step = action(
+        command="branch create",
+        api_key=secrets["NEON_API_KEY"],
+        project_id=secrets["NEON_PROJECT_ID"],
+        branch_name="preview/pr-8",
+        parent_branch="preview/feature-login",
+        expires_at="2099-01-31T12:00:00Z",
+    )
+    assert step.status == 0, step.log
+    made = action.neon.branch(action.project_id, "preview/pr-8")
+    parent = action.neon.branch(action.project_id, "preview/feature-login")
+    assert made["parent_id"] == parent["id"] and made["expires_at"]
+    assert (step.outputs["branch_id"], step.outputs["created"]) == (made["id"], "true")
+    host = action.neon.endpoint(action.project_id, "preview/pr-8")["host"]
+    password = action.neon.password(action.project_id, "preview/pr-8", "neondb_owner")
+    pooled_host = host.replace(".", "-pooler.", 1)
+    assert step.outputs["db_host"] == host and step.outputs["db_host_pooled"] == pooled_host
+    assert step.outputs["password"] == password
+    tail = "/neondb?sslmode=require&channel_binding=require"
+    assert step.outputs["db_url"] == f"postgresql://neondb_owner:{password}@{host}{tail}"
+    assert (
+        step.outputs["db_url_pooled"] == f"postgresql://neondb_owner:{password}@{pooled_host}{tail}"
+    )
+    lines = step.log.splitlines()
+    for name in ("db_url", "db_url_pooled", "password", "db_host", "db_host_pooled"):
+        assert f"::add-mask::{step.outputs[name]}" in lines
+    assert f"::add-mask::{secrets['NEON_API_KEY']}" == lines[0]
+    assert all(line.startswith("::add-mask::") for line in lines if password in line)
+    again = action(
+        command="branch create", api_key=secrets["NEON_API_KEY"],
+        project_id=secrets["NEON_PROJECT_ID"], branch_name="preview/pr-8",
+    )  # fmt: skip
+    assert again.status == 0 and again.outputs["created"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"command": "sync", "parent_branch": "main"}, "are for 'branch create'"),
+        ({"command": "branch create", "branch": "a", "branch_name": "b"}, "differ"),
+        ({"command": "branch create", "branch": "a", "expires_at": "2001-01-01T00:00:00Z"},
+         "expires_at must be a future RFC 3339 time"),
+    ],
+)  # fmt: skip
+def test_neon_style_inputs_that_cannot_apply_fail_before_anything_runs(
+    action: Action, inputs: dict[str, str], message: str
+) -> None:
+    step = action(**inputs)
+    assert step.status == 2 and message in step.log, step.log
+    assert action.neon.writes == []
+
+
+# -- Windows runners: a venv keeps its programs in Scripts/ ----------------------------------
+
+
+def test_on_a_windows_layout_venv_the_action_runs_scripts_exe(tmp_path: Path) -> None:
+    """The venv as Windows makes it (Scripts/neon-sync.exe, Scripts/python.exe): run.sh must
+    find both there, install nothing, and pass the outputs through."""
+    venv = tmp_path / "venv"
+    scripts = venv / "Scripts"
+    scripts.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    neon_sync = scripts / "neon-sync.exe"
+    neon_sync.write_text(
+        "#!/usr/bin/env bash\n"
+        f'echo "$@" >> {calls}\n'
+        'echo \'{"branch": {"id": "br-win-1", "created": true}, "changes": []}\'\n',
+        encoding="utf-8",
+    )
+    (scripts / "python.exe").symlink_to(sys.executable)
+    neon_sync.chmod(0o755)
+    output = tmp_path / "output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        "PATH": os.environ["PATH"],
+        "NEON_SYNC_VENV": str(venv),
+        "NEON_SYNC_PYTHON": "/nonexistent/python",  # making a venv would fail loudly
+        "GITHUB_OUTPUT": str(output),
+        "INPUT_COMMAND": "sync",
+        "INPUT_BRANCH": "main",
+    }
+    done = subprocess.run(
+        ["bash", str(RUN_SH)], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert calls.read_text().splitlines() == ["sync --json --branch main"]
+    assert not (venv / "bin").exists()
+    assert parse_outputs(output.read_text()) == {"branch_id": "br-win-1", "changes": "[]"}

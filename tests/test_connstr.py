@@ -20,6 +20,7 @@ from neon_sync.neon.connstr import (
     pooled_host,
 )
 from neon_sync.secret import Secret, scrub
+from tests.grammars import npgsql_parse
 
 HOST = "ep-holy-night-ad39jkqj.c-2.us-east-2.aws.neon.tech"
 POOLED = "ep-holy-night-ad39jkqj-pooler.c-2.us-east-2.aws.neon.tech"
@@ -145,7 +146,7 @@ def test_channel_binding_none_is_omitted() -> None:
     for fmt in FORMATS:
         text = text_of(UrlOptions(format=fmt, channel_binding=None))
         assert "channel" not in text.lower(), fmt
-        assert "sslmode=require" in text
+        assert ("SSL Mode=Require" if fmt == "npgsql" else "sslmode=require") in text
 
 
 def test_bare_has_no_query_parameters() -> None:
@@ -335,8 +336,18 @@ def test_every_format_parses_back_to_the_same_values(
         netloc, db, params = jdbc_parse(text)
         got = {"host": netloc, "dbname": db, **params}
         assert got.pop("host") == f"{host}:6543"
+    elif opts.format == "npgsql":
+        names = {"database": "dbname", "username": "user", "ssl mode": "sslmode"}
+        got = {names.get(k, k): v for k, v in npgsql_parse(text).items()}
+        if "sslmode" in got:
+            got["sslmode"] = got["sslmode"].lower().replace("verifyfull", "verify-full")
+        assert got.pop("host") == host
+        assert got.pop("port") == "6543"
+        got.pop("channel binding", None)
+        got.pop("options", None)
     else:
-        got = libpq_parse(text)
+        # SQLAlchemy's dialect hands psycopg the same URL minus "+psycopg".
+        got = libpq_parse(text.replace("postgresql+psycopg://", "postgresql://", 1))
         assert got.pop("host") == host
         assert got.pop("port") == "6543"
     assert got.pop("user") == role

@@ -482,3 +482,15 @@ def test_delete_refused_by_the_prune_guard_keeps_everything_until_forced(
     cli("branch", "delete", NAME, "--force")
     assert named(neon, NAME) == []
     assert not any(branch == "pr-42" for _key, branch in vercel_held(vercel))
+
+
+def test_branch_delete_says_what_it_removed_and_where(cli: Cli) -> None:
+    cli("branch", "create", NAME)
+    result = cli("branch", "delete", NAME)
+    assert "removed DATABASE_URL from local (.env.pr-42)" in result.stderr
+    assert "removed DIRECT_URL from repo (" in result.stderr
+    assert f"deleted Neon branch {NAME} (br-" in result.stderr
+    again = cli("branch", "delete", NAME, "--json")
+    doc = json.loads(again.stdout)
+    assert doc["branch"] == {"name": NAME, "id": None, "deleted": False}
+    assert doc["removed"] == []

@@ -3,8 +3,9 @@ real: `${{ }}` expressions from a table of test values (an unknown one fails the
 example cannot use what the tests do not cover), `if:` conditions, env at workflow, job and
 step level, `run:` steps under `bash --noprofile --norc -eo pipefail` as GitHub runs them,
 step outputs parsed from $GITHUB_OUTPUT in both its forms, and `uses: OWNER/neon-sync@v1`
-expanded into action.yml's composite steps. actions/checkout and actions/setup-python are
-no-ops: the test prepares the workspace, and the venv running the tests is neon-sync's."""
+expanded into action.yml's composite steps. actions/checkout, actions/setup-python and
+actions/cache are no-ops: the test prepares the workspace, and the venv running the tests is
+neon-sync's."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ ACTION = ROOT / "action.yml"
 EXAMPLES = ROOT / "examples"
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
 OUR_ACTION = re.compile(r"[\w.-]+/neon-sync@v\d+")
-SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@")
+SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/cache@")
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _OPERAND = re.compile(r"\s*('(?:[^']|'')*'|[A-Za-z_][\w.-]*)\s*")
 

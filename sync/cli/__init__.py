@@ -1,4 +1,5 @@
-"""The command line: one module per group of commands (sync, inspect, branch, watch, demo).
+"""The command line: one module per group of commands (sync, inspect, check, branch, watch,
+demo).
 Each command parses its options and calls one plain function; cli/ is the only place that
 turns errors into messages and exit codes:
 0 success, 1 runtime failure (API, provider), 2 usage or config error, 3 changes pending
@@ -11,14 +12,14 @@ from typing import Annotated
 import typer
 
 from neon_sync import __version__
-from neon_sync.cli import branch, demo, inspect, sync, watch
+from neon_sync.cli import branch, check, demo, env, init, inspect, sync, watch
 from neon_sync.cli.options import note_lock_waits
 
 app = typer.Typer(
     name="neon-sync",
     help="Keep Neon branch connection strings in step with .env files, GitHub and Vercel.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -39,7 +40,7 @@ def _root(
     pass
 
 
-for group in (sync, inspect, branch, watch, demo):
+for group in (sync, inspect, check, branch, watch, demo, env, init):
     group.register(app)
 
 

@@ -55,13 +55,14 @@ def _report(
 @branch_app.command("create")
 @handled
 def branch_create(
-    name: Annotated[str, typer.Argument(help="Branch name, e.g. preview/pr-42")],
+    name: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name, e.g. preview/pr-42")],
     config: ConfigOpt = None,
     parent: Annotated[
-        str | None, typer.Option("--parent", help="Parent branch name or id.")
+        str | None, typer.Option("--parent", metavar="BRANCH", help="Parent branch name or id.")
     ] = None,
     expires_in: Annotated[
-        str | None, typer.Option("--expires-in", help="Delete after this long: 12h, 7d, ...")
+        str | None,
+        typer.Option("--expires-in", metavar="DURATION", help="Delete after this long: 12h, 7d"),
     ] = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
@@ -99,28 +100,51 @@ def branch_create(
 @branch_app.command("delete")
 @handled
 def branch_delete(
-    name: Annotated[str, typer.Argument(help="Branch name")],
+    name: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name or id")],
     config: ConfigOpt = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Remove what neon-sync wrote for a branch from every target, then delete it in Neon."""
-    from neon_sync.commands.branch import delete_branch
+    from neon_sync.commands.branch import delete_branch, find_branch
+    from neon_sync.engine.plan import Action
     from neon_sync.engine.run import open_run
+    from neon_sync.render import console as output
 
     interrupt = Interrupt()
     with interrupt.installed(), open_run(config) as run:
         run.interrupt = interrupt
+        existing = find_branch(run.neon.branches(), name)  # cached: no extra request
         outcome = delete_branch(run, name, sync=sync, force=force)
-    _report(outcome, json_out, {"branch": {"name": name, "deleted": True}}, interrupt)
+    removed = [
+        {"target": c.target, "scope": c.scope_id, "key": c.key}
+        for c in (outcome.done if outcome else [])  # what was removed, not what was due
+        if c.action is Action.DELETE
+    ]
+    stopped = interrupt.signum is not None  # a signal ended the prune: the branch stays
+    about = {
+        "name": existing.name if existing else name,
+        "id": existing.id if existing else None,
+        "deleted": existing is not None and not stopped,  # False: already gone, or kept
+    }
+    if not json_out:
+        for row in removed:
+            output.note(f"removed {row['key']} from {row['target']} ({row['scope']})")
+        if existing is not None and not stopped:
+            output.note(f"deleted Neon branch {existing.name} ({existing.id})")
+        elif existing is None:
+            output.note(f"Neon branch {name} was already gone")
+    _report(outcome, json_out, {"branch": about, "removed": removed}, interrupt)
 
 
 @handled
 def rotate(
-    branch: Annotated[str, typer.Argument(help="Branch name")],
+    branch: Annotated[str, typer.Argument(metavar="BRANCH", help="Branch name")],
     config: ConfigOpt = None,
-    role: Annotated[str | None, typer.Option("--role", "-r", help="Default: neon.role")] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", "-r", metavar="NAME", help="Default: neon.role")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Reset a role's password in Neon, then update every target that holds it."""

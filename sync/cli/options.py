@@ -13,12 +13,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 ConfigOpt = Annotated[
     str | None,
     typer.Option(
-        "--config", "-c", help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)"
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="Config file (default: $NEON_SYNC_CONFIG, ./neon-sync.yaml)",
     ),
 ]
 BranchOpt = Annotated[
     list[str] | None,
-    typer.Option("--branch", "-b", help="Only these Neon branches (repeatable)."),
+    typer.Option("--branch", "-b", metavar="NAME", help="Only these Neon branches (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 PruneOpt = Annotated[
@@ -46,20 +49,36 @@ def handled(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NeonSyncError as exc:
-            printed = getattr(exc, "json_printed", False)
-            if kwargs.get("json_out") and exc.exit_code == 1 and not printed:
-                # --json promises one document on stdout, also when the run failed to start
-                # (a usage error, exit 2, prints none: nothing was attempted)
-                output.print_json(
-                    {"changes": [], "errors": [{"message": str(exc)}], "applied": False}
-                )
             output.error(str(exc))
+            if kwargs.get("json_out") and not getattr(exc, "json_printed", False):
+                # --json callers parse stdout: they get the failure as a document too. A run
+                # that failed (exit 1) keeps the shape of a run's document: no change made.
+                doc: dict[str, Any] = {"error": error_document(exc)}
+                if exc.exit_code == 1:
+                    doc.update(changes=[], errors=[{"message": str(exc)}], applied=False)
+                output.print_json(doc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM before any write (Stopped)
             output.error("interrupted")
             raise typer.Exit(getattr(exc, "exit_code", 130)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def error_document(exc: Exception) -> dict[str, Any]:
+    from neon_sync.errors import ConfigError, NeonSyncError
+    from neon_sync.secret import scrub
+
+    where = exc.where if isinstance(exc, ConfigError) else None
+    message = str(exc)
+    if where and message.startswith(f"{where}: "):
+        message = message[len(where) + 2 :]
+    return {
+        "message": scrub(message),
+        "where": where,
+        "kind": type(exc).__name__,
+        "exit_code": exc.exit_code if isinstance(exc, NeonSyncError) else 1,
+    }
 
 
 def parse_duration(text: str) -> float:

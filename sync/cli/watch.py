@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
 @handled
 def watch(
     config: ConfigOpt = None,
-    interval: Annotated[str, typer.Option("--interval", help="Time between polls.")] = "30s",
+    interval: Annotated[
+        str, typer.Option("--interval", metavar="DURATION", help="Time between polls.")
+    ] = "30s",
     prune: PruneOpt = False,
     force: ForceOpt = False,
 ) -> None:

@@ -56,7 +56,9 @@ def _folder(keep: str | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def run_demo(keep: str | None = None) -> None:
+def run_demo(keep: str | None = None, postgres: bool = False) -> bool:
+    """Run the demo; with `postgres`, end with `check` against a local server. True if all
+    went well."""
     emulators = _emulators()
     assert isinstance(emulators["neon"], NeonEmulator)
     project_id = emulators["neon"].seed_demo()
@@ -96,6 +98,12 @@ def run_demo(keep: str | None = None) -> None:
             output.show_rows("Vercel project shop", _vercel_rows(emulators["vercel"]))
         writes = sum(len(emu.writes) for emu in emulators.values())
         output.note(f"{writes} write requests reached the emulators in all")
+        if postgres:
+            # Imported here: plain `demo` stays fast and needs neither psycopg nor a server.
+            from neon_sync.commands.demo_postgres import check_demo
+
+            return check_demo(emulators["neon"], project_id, str(config), env)
+    return True
 
 
 def _github_rows(emu: Any) -> Iterator[tuple[str, ...]]:

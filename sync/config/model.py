@@ -18,9 +18,20 @@ from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon import DEFAULT_API_HOST, api_host
+from neon_sync.neon.formats import (
+    CHANNEL_BINDING_CHOICES,
+    DEFAULT_CHANNEL_BINDING,
+    DEFAULT_SSLMODE,
+    SSLMODES,
+    one_of,
+)
 
 CONFIG_NAME = "neon-sync.yaml"
-ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix"})
+# The keys each part of the file accepts: the loader checks them, config/schema.py publishes them.
+TOP_KEYS = frozenset({"version", "neon", "targets", "branches", "state", "safety"})
+RULE_KEYS = frozenset({"match", "default", "sync"})
+STATE_KEYS = frozenset({"target", "path"})
+ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix", "rename"})
 NEON_KEYS = frozenset(
     {"project_id", "database", "role", "api_host", "sslmode", "channel_binding", "sni_workaround"}
 )
@@ -55,8 +66,8 @@ class Neon:
     api_host: str = DEFAULT_API_HOST
     database: str = "neondb"
     role: str = "neondb_owner"
-    sslmode: str = "require"
-    channel_binding: str = "require"
+    sslmode: str = DEFAULT_SSLMODE
+    channel_binding: str = DEFAULT_CHANNEL_BINDING
     sni_workaround: bool = False
 
 
@@ -101,7 +112,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     env = dict(os.environ if env is None else env)
     doc = yamlsrc.load(path, env)
     top = _mapping(doc, str(path), "the config file")
-    check_keys(top, {"version", "neon", "targets", "branches", "state", "safety"}, "top level")
+    check_keys(top, TOP_KEYS, "top level")
     if top.get("version") != 1:
         raise ConfigError(
             "unsupported config version; this neon-sync reads `version: 1`", top.at("version")
@@ -110,7 +121,7 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
     targets = _targets(_mapping(top.get("targets"), top.at("targets"), "`targets:`", True))
     rules = _rules(top.get("branches"), top.at("branches"), targets)
     state = _mapping(top.get("state", LDict()), top.at("state"), "`state:`")
-    check_keys(state, {"target", "path"}, "state")
+    check_keys(state, STATE_KEYS, "state")
     state_target = state.get("target")
     if state_target is not None and state_target not in targets:
         raise ConfigError(
@@ -149,6 +160,10 @@ def _neon(raw: LDict, env: Mapping[str, str]) -> Neon:
     values["api_host"] = api_host(env, raw.get("api_host"))
     if not isinstance(raw.get("sni_workaround", False), bool):
         raise ConfigError("neon.sni_workaround must be true or false", raw.at("sni_workaround"))
+    # Checked here too, so a typo points at its line rather than failing at the first string.
+    for key, choices in (("sslmode", SSLMODES), ("channel_binding", CHANNEL_BINDING_CHOICES)):
+        if key in raw and raw[key] not in choices:
+            raise ConfigError(f"neon.{key} must be {one_of(choices)}", raw.at(key))
     return Neon(**values)
 
 
@@ -178,7 +193,7 @@ def _rules(raw: Any, where: str, targets: Mapping[str, Target]) -> tuple[Rule, .
     assert isinstance(raw, Located)
     for index, body in enumerate(raw):
         rule = _mapping(body, raw.at(index), "a branch rule", required=True)
-        check_keys(rule, {"match", "default", "sync"}, "a branch rule")
+        check_keys(rule, RULE_KEYS, "a branch rule")
         if "match" in rule:
             _str(rule, "match", "branches[]")
         default = rule.get("default", False)
@@ -228,6 +243,9 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
             )
             raise ConfigError(f"unknown preset {preset!r}; {hint}", raw.at("preset"))
         specs.update({k: (v, raw.at("preset")) for k, v in PRESETS[preset].items()})
+        specs = _renamed(specs, raw)
+    elif "rename" in raw:
+        raise ConfigError("rename: renames a preset's variables; add `preset:`", raw.at("rename"))
     raw_vars = _mapping(raw.get("vars"), raw.at("vars"), "`vars:`")
     specs.update({k: (v, raw_vars.at(k)) for k, v in raw_vars.items()})
     if not specs:
@@ -237,6 +255,24 @@ def _item(raw: LDict, targets: Mapping[str, Target], allowed: set[str]) -> SyncI
         parse_var(prefix + key, spec, where, value_allowed) for key, (spec, where) in specs.items()
     )
     return SyncItem(name, options, vars_, raw.where)
+
+
+def _renamed(specs: dict[str, tuple[Any, str]], raw: LDict) -> dict[str, tuple[Any, str]]:
+    """`rename: {PRESET_NAME: NEW_NAME}`: a preset's variable under the name the app reads."""
+    if "rename" not in raw:
+        return specs
+    renames = _mapping(raw.get("rename"), raw.at("rename"), "`rename:`")
+    out = dict(specs)
+    for old, new in renames.items():
+        if old not in specs:
+            raise ConfigError(
+                f"rename: the preset sets no {old!r}; it sets {', '.join(specs)}",
+                renames.key_at(old),
+            )
+        if not isinstance(new, str) or not new:
+            raise ConfigError(f"rename: {old} needs a new name (a string)", renames.at(old))
+        out[new] = out.pop(old)
+    return out
 
 
 def _provider_options(target: Target) -> set[str] | None:

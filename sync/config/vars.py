@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from neon_sync.config.rules import check_template
 from neon_sync.config.source import LDict, check_keys
 from neon_sync.errors import ConfigError
+from neon_sync.neon.formats import (
+    CHANNEL_BINDING_CHOICES,
+    ENDPOINT_TYPES,
+    FORMATS,
+    URL_KINDS,
+    EndpointType,
+    Format,
+    UrlKind,
+)
 
 VAR_KEYS = frozenset(
     {
@@ -25,19 +34,28 @@ VAR_KEYS = frozenset(
         "channel_binding",
         "sni_workaround",
         "bare",
+        "credentials",
     }
 )
+
+# Keys with a fixed set of values (the loader checks them; config/schema.py publishes them).
+VAR_CHOICES: dict[str, tuple[str, ...]] = {
+    "url": URL_KINDS,
+    "endpoint": ENDPOINT_TYPES,
+    "format": FORMATS,
+    "channel_binding": CHANNEL_BINDING_CHOICES,
+}
 
 
 @dataclass(frozen=True)
 class Var:
     name: str
-    url: Literal["pooled", "direct"] | None  # a whole URI; else `value` is a template
+    url: UrlKind | None  # a whole URI; else `value` is a template
     value: str | None
     database: str | None = None  # None: neon.database
     role: str | None = None
-    endpoint: Literal["read_write", "read_only"] = "read_write"
-    format: Literal["uri", "jdbc", "dsn", "prisma"] = "uri"
+    endpoint: EndpointType = "read_write"
+    format: Format = "uri"
     params: tuple[tuple[str, str], ...] = ()
     secret: bool = True
     sensitive: bool | None = None
@@ -45,6 +63,7 @@ class Var:
     channel_binding: str | None = None  # "omit" drops it
     sni_workaround: bool | None = None
     bare: bool = False
+    credentials: bool = True
     where: str = ""
 
 
@@ -66,16 +85,10 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         raise ConfigError(
             f"var {name}: give exactly one of `url:` (pooled|direct) or `value:`", where
         )
-    choices = {
-        "url": ("pooled", "direct"),
-        "endpoint": ("read_write", "read_only"),
-        "format": ("uri", "jdbc", "dsn", "prisma"),
-        "channel_binding": ("require", "disable", "prefer", "omit"),
-    }
-    for key, options in choices.items():
+    for key, options in VAR_CHOICES.items():
         if key in raw and raw[key] not in options:
             raise ConfigError(f"var {name}: {key} must be one of {', '.join(options)}", at[key])
-    for key in ("secret", "sensitive", "sni_workaround", "bare"):
+    for key in ("secret", "sensitive", "sni_workaround", "bare", "credentials"):
         if key in raw and not isinstance(raw[key], bool):
             raise ConfigError(f"var {name}: {key} must be true or false", at[key])
     for key in ("value", "database", "role", "sslmode"):
@@ -101,5 +114,6 @@ def parse_var(name: str, spec: Any, where: str, allowed: frozenset[str] | set[st
         channel_binding=raw.get("channel_binding"),
         sni_workaround=raw.get("sni_workaround"),
         bare=raw.get("bare", False),
+        credentials=raw.get("credentials", True),
         where=where,
     )

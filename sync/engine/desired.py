@@ -18,6 +18,7 @@ from neon_sync.engine.plan import Entry
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
 from neon_sync.neon.connstr import ConnectionInfo, UrlOptions, build, pooled_host
+from neon_sync.neon.formats import OMIT
 from neon_sync.providers.base import Context, Desired, Provider, Scope
 from neon_sync.secret import MASK, Secret
 
@@ -174,7 +175,7 @@ def _desired(config: Config, facts: Facts, want: _Want, out: Resolution) -> Desi
         password=password,
         database=want.var.database or config.neon.database,
     )
-    value = _value(config, want, info)
+    value = var_value(config.neon, want.var, info, want.captures)
     return Desired(want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive)
 
 
@@ -218,31 +219,31 @@ def url_options(
         pooled=pooled,
         format=format_,  # type: ignore[arg-type]
         sslmode=(var.sslmode if var else None) or neon.sslmode,
-        channel_binding=None if binding == "omit" else binding,
+        channel_binding=None if binding == OMIT else binding,
         sni_workaround=sni,
         params=dict(var.params) if var else {},
         bare=var.bare if var else False,
+        credentials=var.credentials if var else True,
     )
 
 
-def _value(config: Config, want: _Want, info: ConnectionInfo) -> Secret:
-    var = want.var
+def var_value(neon: Neon, var: Var, info: ConnectionInfo, captures: Mapping[str, str]) -> Secret:
+    """The value of one var for one compute and role (`captures`: the rule's and the branch's
+    names). `neon-sync env` and `run` use it without a config's rules."""
     if var.url is not None:
-        return build(
-            info, url_options(config.neon, var, pooled=var.url == "pooled", format_=var.format)
-        )
-    pooled = build(info, url_options(config.neon, var, pooled=True))
-    direct = build(info, url_options(config.neon, var, pooled=False))
+        return build(info, url_options(neon, var, pooled=var.url == "pooled", format_=var.format))
+    pooled = build(info, url_options(neon, var, pooled=True))
+    direct = build(info, url_options(neon, var, pooled=False))
     plain = {
-        **want.captures,
+        **captures,
         "host": info.host,
         "pooled_host": pooled_host(info.host),
         "port": str(info.port),
         "role": info.role,
         "database": info.database,
         "endpoint_id": info.endpoint_id,
-        "project_id": config.neon.project_id,
-        "sslmode": var.sslmode or config.neon.sslmode,
+        "project_id": neon.project_id,
+        "sslmode": var.sslmode or neon.sslmode,
     }
     assert var.value is not None
     real = render(

@@ -5,6 +5,10 @@
     jdbc    jdbc:postgresql://HOST/DB?user=ROLE&password=PASSWORD&sslmode=require&channelBinding=require
     dsn     host=HOST dbname=DB user=ROLE password=PASSWORD sslmode=require channel_binding=require
     prisma  the uri, plus pgbouncer=true&connect_timeout=15 when pooled
+    sqlalchemy  the uri with the scheme postgresql+psycopg (SQLAlchemy's psycopg 3 dialect)
+    npgsql  Host=HOST;Database=DB;Username=ROLE;Password=PASSWORD;SSL Mode=Require;...
+
+The formats and option values come from neon.formats, the one table the config and CLI read.
 
 Every string comes back as a Secret whose masked form keeps what identifies the target
 (role, first host label, database) and never depends on the password.
@@ -17,16 +21,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, get_args
 from urllib.parse import quote
 
 from neon_sync.errors import ConfigError
+from neon_sync.neon import keyvalue
+from neon_sync.neon.formats import (
+    CHANNEL_BINDINGS,
+    DEFAULT_CHANNEL_BINDING,
+    DEFAULT_SSLMODE,
+    FORMATS,
+    SSLMODES,
+    Format,
+)
 from neon_sync.secret import MASK, Secret, remember
 
-Format = Literal["uri", "jdbc", "dsn", "prisma"]
-FORMATS: tuple[Format, ...] = get_args(Format)
-SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-CHANNEL_BINDINGS = ("disable", "prefer", "require")
+__all__ = ["CHANNEL_BINDINGS", "FORMATS", "SSLMODES", "ConnectionInfo", "Format", "UrlOptions"]
+
 DEFAULT_PORT = 5432
 POOLER_SUFFIX = "-pooler"
 # Prisma behind PgBouncer (transaction mode) must not use prepared statements, and a
@@ -35,10 +45,6 @@ PRISMA_POOLED = (("pgbouncer", "true"), ("connect_timeout", "15"))
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 _PARAM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# libpq needs quotes around a dsn value that is empty or holds isspace(), ' or \. Which bytes
-# isspace() matches depends on the C locale, so only a known-plain ASCII set goes unquoted;
-# "=" is quoted too, so options='endpoint=ep-...' reads as in Neon's docs.
-_DSN_PLAIN = re.compile(r"[A-Za-z0-9_.:/@+~,*-]+")
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,14 @@ class UrlOptions:
 
     pooled: bool = False
     format: Format = "uri"
-    sslmode: str = "require"
-    channel_binding: str | None = "require"  # None omits it: older clients reject it
+    sslmode: str = DEFAULT_SSLMODE
+    channel_binding: str | None = DEFAULT_CHANNEL_BINDING  # None omits it: some clients fail on it
     sni_workaround: bool = False  # options=endpoint%3D<id>, for clients without SNI
     params: Mapping[str, str] = field(default_factory=dict, hash=False)
     bare: bool = False
+    # False leaves user and password out, for stacks that take them separately (JDBC's
+    # JDBC_DATABASE_USERNAME/PASSWORD, Spring's datasource properties).
+    credentials: bool = True
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -157,21 +166,27 @@ def _render(info: ConnectionInfo, options: UrlOptions, *, mask: bool) -> str:
     host = _host(info, options)
     if mask:
         host = _short_host(host)
-    password = info.password.reveal()
+    password = info.password.reveal() if options.credentials else ""
     if not mask:
         _remember(password)
     if options.format == "jdbc":
         return _jdbc(info, options, host, password, mask)
     if options.format == "dsn":
         return _dsn(info, options, host, password, mask)
+    if options.format == "npgsql":
+        return _npgsql(info, options, host, password, mask)
     return _uri(info, options, host, password, mask)
 
 
 def _uri(info: ConnectionInfo, options: UrlOptions, host: str, password: str, mask: bool) -> str:
-    userinfo = _enc(info.role)
-    if password:
-        userinfo += ":" + (MASK if mask else _enc(password))
-    text = f"postgresql://{userinfo}@{_netloc(host, info.port)}/{_enc(info.database)}"
+    userinfo = ""
+    if options.credentials:
+        userinfo = _enc(info.role)
+        if password:
+            userinfo += ":" + (MASK if mask else _enc(password))
+        userinfo += "@"
+    scheme = "postgresql+psycopg" if options.format == "sqlalchemy" else "postgresql"
+    text = f"{scheme}://{userinfo}{_netloc(host, info.port)}/{_enc(info.database)}"
     if mask:
         return text
     return text + _query(_option_pairs(info, options, fixed=()))
@@ -182,21 +197,44 @@ def _jdbc(info: ConnectionInfo, options: UrlOptions, host: str, password: str, m
     # percent-decodes every value (URLDecoder, so "+" must be encoded too: quote() does).
     head = f"jdbc:postgresql://{_netloc(host, info.port)}/{_enc(info.database)}"
     if mask:
+        if not options.credentials:
+            return head
         return head + f"?user={_enc(info.role)}" + (f"&password={MASK}" if password else "")
-    creds = [("user", info.role)] + ([("password", password)] if password else [])
+    creds = [("user", info.role)] if options.credentials else []
+    creds += [("password", password)] if password else []
     return head + _query(creds + _option_pairs(info, options, fixed=("user", "password")))
 
 
 def _dsn(info: ConnectionInfo, options: UrlOptions, host: str, password: str, mask: bool) -> str:
-    pairs = [("host", host)]
+    return keyvalue.dsn(_keyword_pairs(info, options, host, password, mask, keyvalue.DSN_KEYS))
+
+
+def _npgsql(info: ConnectionInfo, options: UrlOptions, host: str, password: str, mask: bool) -> str:
+    names = keyvalue.NPGSQL_KEYS
+    return keyvalue.npgsql(_keyword_pairs(info, options, host, password, mask, names))
+
+
+def _keyword_pairs(
+    info: ConnectionInfo,
+    options: UrlOptions,
+    host: str,
+    password: str,
+    mask: bool,
+    names: tuple[str, str, str, str, str],
+) -> list[tuple[str, str]]:
+    """The key=value formats' pairs: host, port (unless 5432), database, user, password,
+    under the format's own `names` for those five; then the options (not in a masked form)."""
+    pairs = [(names[0], host)]
     if info.port != DEFAULT_PORT:
-        pairs.append(("port", str(info.port)))
-    pairs += [("dbname", info.database), ("user", info.role)]
+        pairs.append((names[1], str(info.port)))
+    pairs.append((names[2], info.database))
+    if options.credentials:
+        pairs.append((names[3], info.role))
     if password:
-        pairs.append(("password", MASK if mask else password))
+        pairs.append((names[4], MASK if mask else password))
     if not mask:
         pairs += _option_pairs(info, options, fixed=tuple(key for key, _ in pairs))
-    return " ".join(f"{key}={_dsn_value(value)}" for key, value in pairs)
+    return pairs
 
 
 def _option_pairs(
@@ -253,13 +291,6 @@ def _enc(value: str) -> str:
     return quote(value, safe="")
 
 
-def _dsn_value(value: str) -> str:
-    if _DSN_PLAIN.fullmatch(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
-
-
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -271,10 +302,12 @@ def _is_ip(host: str) -> bool:
 def _remember(password: str) -> None:
     # Scrubbing must know the password in every form a string here carries it: as typed and
     # percent-encoded (remember() adds both, and may have already if the Secret was made
-    # with the default mask) and dsn-quoted, which differs when it holds ' or \.
+    # with the default mask), dsn-quoted, which differs when it holds ' or \, and
+    # npgsql-quoted, which differs when it holds " or ;.
     if password:
         remember(password)
-        remember(_dsn_value(password))
+        remember(keyvalue.dsn_value(password))
+        remember(keyvalue.npgsql_value(password))
 
 
 def _check_host(host: str) -> None:

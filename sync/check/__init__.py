@@ -1,0 +1,1 @@
+"""Connect through written connection strings and classify what goes wrong (`neon-sync check`)."""
