@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
@@ -30,20 +30,24 @@ from neon_sync.secret import Secret, scrub
 
 __all__ = [
     "ApiError",
+    "AppliesScopes",
     "BaseProvider",
     "ConfigError",
     "Context",
     "Current",
     "Desired",
+    "Markers",
     "Options",
     "Provider",
     "ProviderError",
     "Retry",
     "Scope",
+    "ScopesError",
     "Secret",
     "StateError",
     "StateStore",
     "Write",
+    "WriteBudget",
     "call",
     "make_client",
     "scrub",
@@ -201,3 +205,39 @@ class BaseProvider:
 
     def close(self) -> None:
         return None
+
+
+# -- Optional extensions ----------------------------------------------------------------------
+# A provider may also have the methods below; the engine uses them when it finds them
+# (isinstance on these runtime-checkable protocols) and otherwise keeps to the contract above.
+
+Markers = Mapping[str, str | None]  # key -> change marker, as apply() returns
+
+
+class ScopesError(ProviderError):
+    """apply_scopes() failed part-way: `done_by_scope` holds what was written, per scope."""
+
+    def __init__(self, message: str, done_by_scope: Mapping[Scope, Markers]) -> None:
+        self.done_by_scope = {scope: dict(done) for scope, done in done_by_scope.items()}
+        super().__init__(message)
+
+
+@runtime_checkable
+class AppliesScopes(Protocol):
+    """A provider whose API writes several scopes in one request (Vercel takes one batch of
+    variables for all environments and Git branches of a project)."""
+
+    def apply_scopes(self, writes: Mapping[Scope, Sequence[Write]]) -> Mapping[Scope, Markers]:
+        """Make the writes of all these scopes (of one target) in as few requests as the API
+        allows; return scope -> key -> new change marker. On failure raise ScopesError."""
+        ...
+
+
+@runtime_checkable
+class WriteBudget(Protocol):
+    """A provider whose service caps writes per hour (GitHub: 500 content-creating requests)."""
+
+    def write_budget(self, writes: Mapping[Scope, Sequence[Write]]) -> str | None:
+        """None when these writes fit the service's budget, else one line saying what the
+        run would need, what the service allows and what to do. Must not touch the network."""
+        ...

@@ -1,3 +1,5 @@
-from neon_sync.cli import main
+import sys
 
-main()
+from neon_sync.launch import main
+
+sys.exit(main())

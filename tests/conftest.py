@@ -167,3 +167,23 @@ def _runner() -> CliRunner:
 
 def python() -> str:
     return sys.executable
+
+
+# Where neon-sync finds each service, as (setting, path under the host).
+_URL_SETTINGS = {
+    "neon": ("NEON_API_HOST", "/api/v2"),
+    "github": ("GITHUB_API_URL", ""),
+    "vercel": ("VERCEL_API_URL", ""),
+}
+
+
+def in_process(**apps: App) -> tuple[httpx.MockTransport, dict[str, str]]:
+    """One in-process transport for several emulators, each at https://NAME.test, and the
+    settings that point neon-sync at them (tokens are the caller's)."""
+    services = {f"{name}.test": app for name, app in apps.items()}
+    transport = httpx.MockTransport(lambda request: services[request.url.host](request))
+    env = {}
+    for name in apps:
+        setting, path = _URL_SETTINGS[name]
+        env[setting] = f"https://{name}.test{path}"
+    return transport, env

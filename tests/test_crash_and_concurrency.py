@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from neon_sync.emulators.github import GitHubEmulator
 from neon_sync.emulators.server import serve
-from neon_sync.emulators.vercel import VercelEmulator
 from neon_sync.lock import locked
 from tests.conftest import NEON_KEY, SeededNeon, python
 
@@ -160,41 +160,49 @@ def test_kill_9_at_any_moment_leaves_each_env_before_or_after_and_a_rerun_conver
 def test_sigterm_mid_write_saves_the_state_of_what_was_written_and_exits_143(
     neon: SeededNeon, neon_url: str, tmp_path: Path
 ) -> None:
-    vercel = VercelEmulator(token="vt_term_1")
-    vercel.add_project("shop")
+    github = GitHubEmulator(token="ghp_term_1")
+    github.add_repo("acme/shop")
     (tmp_path / "neon-sync.yaml").write_text(
         FILES.replace(
             "  local: { provider: dotenv, path: .env }",
             "  local: { provider: dotenv, path: .env }\n"
-            "  shop: { provider: vercel, project: shop }",
+            "  repo: { provider: github, repository: acme/shop }",
         ).replace(
             'path: ".env.{user}"\n        vars: { DATABASE_URL: pooled, DIRECT_URL: direct }',
             'path: ".env.{user}"\n        vars: { DATABASE_URL: pooled, DIRECT_URL: direct }\n'
-            '      - { target: shop, environment: preview, git_branch: "{user}",'
+            '      - { target: repo, environment: "preview-{user}",'
             " vars: { DATABASE_URL: pooled } }",
         )
     )
-    vercel.latency = 0.3  # each preview scope's upsert takes a while
-    with serve(vercel.handle) as url:
-        env = environment(neon, neon_url, VERCEL_API_URL=url, VERCEL_TOKEN="vt_term_1")
+
+    def held() -> set[str]:
+        repo = github.repos["acme/shop"]
+        return {e.name for e in repo.environments.values() if "DATABASE_URL" in e.place.secrets}
+
+    github.latency = 0.1  # each environment's writes take a while: one scope after another
+    with serve(github.handle) as url:
+        env = environment(neon, neon_url, GITHUB_API_URL=url, GITHUB_TOKEN="ghp_term_1")
         proc = start(tmp_path, env)
         deadline = time.monotonic() + 30
-        while not vercel.writes:
+        while not any(e.method == "PUT" and "/secrets/" in e.path for e in github.log):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 143, err.decode()
         assert "interrupted" in err.decode() and "Traceback" not in err.decode()
-        written = {e["gitBranch"] for e in vercel.envs("shop")}
+        written = held()
         assert 0 < len(written) < len(USERS) + 1  # stopped between scopes
         state = json.loads((tmp_path / ".neon-sync" / "state.json").read_text())
-        recorded = {r["scope"] for r in state["records"] if r["target"] == "shop"}
-        assert recorded == {f"shop:preview@{branch}" for branch in written}
-        vercel.latency = 0
-        vercel.log.clear()
+        recorded = {
+            r["scope"] for r in state["records"] if r["target"] == "repo" and r["key"] != "*"
+        }
+        assert recorded == {f"env:acme/shop/{name}" for name in written}
+        github.latency = 0
+        github.log.clear()
         again = start(tmp_path, env)
         _, err = again.communicate(timeout=60)
         assert again.returncode == 0, err.decode()
-    posts = [e for e in vercel.writes if e.method == "POST"]
-    assert len(posts) == len(USERS) + 1 - len(written)  # only what was left to write
+        assert len(held()) == len(USERS) + 1
+    puts = [e for e in github.log if e.method == "PUT" and "/secrets/" in e.path]
+    assert len(puts) == len(USERS) + 1 - len(written)  # only what was left to write

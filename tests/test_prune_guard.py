@@ -74,7 +74,13 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def deletes(vercel: VercelEmulator) -> list[str]:
-    return [e.path for e in vercel.log if e.method == "DELETE"]
+    """The variables deleted (Vercel deletes a run's variables in one batched request)."""
+    out: list[str] = []
+    for entry in vercel.log:
+        if entry.method == "DELETE":
+            body = entry.body if isinstance(entry.body, dict) else {}
+            out += [str(i) for i in body.get("ids", [])] or [entry.path]
+    return out
 
 
 def remove(neon: SeededNeon, users: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ SCOPES_HINT = (
     "passed as GITHUB_TOKEN or GH_TOKEN"
 )
 Clock = Callable[[], float]
+HOURLY_WRITES = 500  # GitHub: content-creating requests an hour
+MINUTE_WRITES = 80  # ...and a minute
 
 
 def status_in(*codes: int) -> Callable[[httpx.Response], bool]:
@@ -70,20 +73,33 @@ def github_policy(retry: Retry, clock: Clock) -> RetryPolicy:
 
 
 class Pacer:
-    """A token bucket for writes: bursts of `burst`, then `rate` a second. 10 + 60 a minute
-    stays under GitHub's secondary limit of 80 content-creating requests a minute."""
+    """GitHub's limits on content-creating requests, kept on our side: a token bucket (bursts
+    of `burst`, then `rate` a second; 10 + 60 a minute stays under 80 a minute) and a sliding
+    hour of at most `hourly` writes (GitHub allows 500). `plan` warns before a run would need
+    more than an hour's budget (providers/github/budget.py), so the hourly wait is for long
+    runs such as `watch`, not for one sync."""
 
-    def __init__(self, clock: Clock, sleep: Sleep, rate: float = 1.0, burst: float = 10.0):
+    def __init__(
+        self,
+        clock: Clock,
+        sleep: Sleep,
+        rate: float = 1.0,
+        burst: float = 10.0,
+        hourly: int = HOURLY_WRITES,
+    ):
         self._clock, self._sleep = clock, sleep
         self._rate, self._burst = rate, burst
         self._tokens = burst
         self._last: float | None = None
+        self._hourly = hourly
+        self._hour: deque[float] = deque()  # when each write of the last hour went out
         # The engine applies targets in threads on one provider; the limit is per token.
         self._lock = threading.Lock()
 
     def take(self) -> None:
         with self._lock:
             self._take()
+            self._take_hourly()
 
     def _take(self) -> None:
         now = self._clock() if self._last is None else max(self._clock(), self._last)
@@ -96,6 +112,18 @@ class Pacer:
             self._last = now + wait  # a fake clock may not move; our bookkeeping does
             self._tokens = 1
         self._tokens -= 1
+
+    def _take_hourly(self) -> None:
+        now = max(self._clock(), self._last or 0.0)
+        while self._hour and self._hour[0] <= now - 3600:
+            self._hour.popleft()
+        if len(self._hour) >= self._hourly:
+            wait = self._hour[0] + 3600 - now
+            self._sleep(wait)
+            now += wait
+            self._last = max(self._last or 0.0, now)
+            self._hour.popleft()
+        self._hour.append(now)
 
 
 def seal(public_key_b64: str, plaintext: str) -> str:

@@ -25,6 +25,7 @@ from neon_sync.providers.base import (
     StateStore,
     Write,
 )
+from neon_sync.providers.github import budget
 from neon_sync.providers.github.api import Clock, GitHubApi, seal, status_in
 from neon_sync.providers.github.names import MAX_SECRETS, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Holder, parse
@@ -136,6 +137,12 @@ class GitHubProvider(BaseProvider):
             with contextlib.suppress(ApiError):
                 done = self._markers(holder, writes, done)
             raise ProviderError(str(exc), done=done) from None
+
+    def write_budget(self, writes: Mapping[Scope, Sequence[Write]]) -> str | None:
+        """A line saying so when these writes exceed GitHub's hourly budget (providers.base)."""
+        target = next(iter(writes)).target if writes else ""
+        missing = lambda s: self._env_exists.get(self._where(s).id) is False  # noqa: E731
+        return budget.verdict(target, budget.content_requests(writes, missing))
 
     def _write(self, holder: Holder, write: Write) -> None:
         current, desired = write.current, write.desired

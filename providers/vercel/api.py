@@ -144,9 +144,10 @@ class VercelApi:
         return [env for env in envs if isinstance(env, dict)]
 
     def upsert(self, spec: Spec, items: Sequence[Env]) -> tuple[list[Env], list[dict[str, Any]]]:
-        """One batched create-or-update; (created, failed). A batch where nothing was created
-        comes back as a 400 whose body still lists each failure: report those."""
-        action = f"write env vars of {spec.label}"
+        """One batched create-or-update, for any environments and Git branches of the
+        project; (created, failed). Vercel documents no limit on the batch's length. A batch
+        where nothing was created comes back as a 400 whose body still lists each failure."""
+        action = f"write env vars of {spec.project_label}"
         url = f"/v10/projects/{spec.project}/env"
         params = {"upsert": "true", **spec.team_query}
         response = http.call(

@@ -84,6 +84,11 @@ class Spec:
             where = f"preview (Git branch {self.git_branch!r}) of Vercel project {self.project!r}"
         return f"{where} in team {self.team!r}" if self.team else where
 
+    @property
+    def project_label(self) -> str:
+        where = f"Vercel project {self.project!r}"
+        return f"{where} in team {self.team!r}" if self.team else where
+
     def options(self) -> dict[str, Any]:
         out: dict[str, Any] = {"project": self.project, "environment": list(self.targets)}
         for name, value in [

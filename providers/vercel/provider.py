@@ -24,11 +24,13 @@ from neon_sync.providers.base import (
     Context,
     Current,
     Desired,
+    Markers,
     Options,
     Scope,
+    ScopesError,
     Write,
 )
-from neon_sync.providers.vercel import layout
+from neon_sync.providers.vercel import batch, layout
 from neon_sync.providers.vercel.api import Env, VercelApi
 from neon_sync.providers.vercel.options import OPTIONS, Spec, check_key, parse
 from neon_sync.secret import scrub
@@ -96,23 +98,30 @@ class VercelProvider(BaseProvider):
         return out
 
     def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
-        spec = self._spec(scope)
-        done: dict[str, str | None] = {}
-        with self._lock(spec.project_key):
-            try:
-                self._apply(spec, writes, done)
-            except ApiError as exc:
-                raise ProviderError(f"{spec.label}: {exc}", done) from None
-            # A deployment learns new values only when redeployed; values merely deleted (a
-            # closed pull request's preview) are no reason to build it again.
-            written = [w for w in writes if w.action != "delete" and w.key in done]
-            if written and spec.redeploy:
+        try:
+            return self.apply_scopes({scope: writes}).get(scope, {})
+        except ScopesError as exc:
+            raise ProviderError(str(exc), exc.done_by_scope.get(scope)) from None
+
+    def apply_scopes(self, writes: Mapping[Scope, Sequence[Write]]) -> Mapping[Scope, Markers]:
+        """Every scope's writes to one project in one batched upsert (plus one batch delete
+        and any target-narrowing edits), however many environments and Git branches."""
+        done: dict[Scope, dict[str, str | None]] = {scope: {} for scope in writes}
+        projects: dict[tuple[str | None, str], list[tuple[Scope, Spec]]] = defaultdict(list)
+        for scope in writes:
+            spec = self._spec(scope)
+            projects[spec.project_key].append((scope, spec))
+        failures: list[str] = []
+        for project_key, scoped in sorted(projects.items(), key=lambda kv: str(kv[0])):
+            with self._lock(project_key):
                 try:
-                    self._redeploy(spec)
+                    self._apply_project(project_key, scoped, writes, done)
+                except ProviderError as exc:
+                    failures.append(str(exc))
                 except ApiError as exc:
-                    raise ProviderError(
-                        f"{spec.label}: variables written, but {exc}", done
-                    ) from None
+                    failures.append(f"{scoped[0][1].project_label}: {exc}")
+        if failures:
+            raise ScopesError("; ".join(failures), done)
         return done
 
     def close(self) -> None:
@@ -121,41 +130,50 @@ class VercelProvider(BaseProvider):
 
     # -- apply ---------------------------------------------------------------------------
 
-    def _apply(self, spec: Spec, writes: Sequence[Write], done: dict[str, str | None]) -> None:
-        envs = self._envs.get(spec.project_key)
+    def _apply_project(
+        self,
+        project_key: tuple[str | None, str],
+        scoped: Sequence[tuple[Scope, Spec]],
+        writes: Mapping[Scope, Sequence[Write]],
+        done: dict[Scope, dict[str, str | None]],
+    ) -> None:
+        first = scoped[0][1]
+        envs = self._envs.get(project_key)
         if envs is None:
-            envs = self._envs[spec.project_key] = self.api.list_envs(spec)
-        steps = layout.Steps()
-        deleted: list[str] = []
-        for write in writes:
-            parts = layout.overlapping(envs, write.key, spec)
-            if write.action == "delete" or write.desired is None:
-                layout.clear(steps, parts, spec, "removed it")
-                deleted.append(write.key)
-                continue
-            kind = spec.var_type(write.desired)
-            if not layout.in_place(parts, spec, kind):
-                layout.clear(steps, parts, spec, f"wrote a separate {kind} one")
-            value = write.desired.value.reveal()
-            steps.items.append(layout.new_item(spec, write.key, value, kind, write.desired.branch))
-        for note in steps.notes:
+            envs = self._envs[project_key] = self.api.list_envs(first)
+        todo = batch.plan(envs, [(spec, writes[scope]) for scope, spec in scoped])
+        by_spec = {spec: scope for scope, spec in scoped}
+        for note in todo.notes:
             self._note(note)
         # Narrow and delete first: a create that still overlaps would be an ENV_CONFLICT.
-        for env, left in steps.edits:
-            changed = self.api.edit(spec, env["id"], env["key"], {"target": left})
+        for env, left in todo.edits.values():
+            changed = self.api.edit(first, env["id"], env["key"], {"target": left})
             envs[envs.index(env)] = changed
-        if steps.deletes:
-            ids = [env["id"] for env in steps.deletes]
-            self.api.delete(spec, ids, [env["key"] for env in steps.deletes])
-            envs[:] = [env for env in envs if env["id"] not in ids]
-        done.update(dict.fromkeys(deleted))
-        if steps.items:
-            created, failed = self.api.upsert(spec, steps.items)
+        if todo.deletes:
+            ids = list(todo.deletes)
+            self.api.delete(first, ids, [env["key"] for env in todo.deletes.values()])
+            envs[:] = [env for env in envs if env["id"] not in todo.deletes]
+        for spec, key in todo.deleted:
+            done[by_spec[spec]][key] = None
+        if todo.items:
+            created, failed = self.api.upsert(first, [item for _spec, item in todo.items])
+            specs = list(by_spec)
             for env in created:
                 self._remember(envs, env)
-                done[env["key"]] = str(env.get("updatedAt"))
+                owner = batch.owner_spec(env, specs)
+                if owner is not None:
+                    done[by_spec[owner]][env["key"]] = str(env.get("updatedAt"))
             if failed:
-                raise ProviderError(f"{spec.label}: {_failures(failed)}", done)
+                raise ProviderError(f"{first.project_label}: {_failures(failed)}")
+        # A deployment learns new values only when redeployed; values merely deleted (a
+        # closed pull request's preview) are no reason to build it again.
+        for scope, spec in scoped:
+            written = [w for w in writes[scope] if w.action != "delete" and w.key in done[scope]]
+            if written and spec.redeploy:
+                try:
+                    self._redeploy(spec)
+                except ApiError as exc:
+                    raise ProviderError(f"{spec.label}: variables written, but {exc}") from None
 
     def _redeploy(self, spec: Spec) -> None:
         for target in spec.targets:

@@ -35,7 +35,7 @@ def plan(
     ] = False,
     force: ForceOpt = False,
 ) -> None:
-    """Show what sync would do, and whether the prune guard would let it. Writes nothing."""
+    """Show what sync would do. Writes nothing; with --prune, the prune guard's verdict too."""
     from neon_sync.engine.run import open_run
     from neon_sync.render.plan import Report, report
 

@@ -10,11 +10,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from neon_sync.emulators.limits import RateLimits, Window
 
 Handler = Callable[..., httpx.Response]
 
@@ -58,6 +60,7 @@ class Emulator:
         self.log: list[Logged] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self.limits: RateLimits | None = None  # published rate limits, when enforced
         self.lock = threading.RLock()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
@@ -90,18 +93,39 @@ class Emulator:
         """Return an error response when the request's credentials are refused."""
         return None
 
+    def rate_limited(self, window: Window, wait: float) -> httpx.Response:
+        """The service's answer to a request over one of its published limits."""
+        return self.error(429, f"rate limit exceeded ({window.what})")
+
+    def enforce_limits(
+        self, windows: Sequence[Window], clock: Callable[[], float] = time.monotonic
+    ) -> RateLimits:
+        """Refuse requests over these limits from now on, as the service would."""
+        self.limits = RateLimits(windows, clock)
+        return self.limits
+
     def handle(self, request: httpx.Request) -> httpx.Response:
+        # Counted on arrival, as the service does; the answer still takes the latency.
+        over = self.limits.admit(request.method, self._route(request)) if self.limits else None
         if self.latency:
             time.sleep(self.latency)
         path = request.url.path
         body = _parse_body(request)
         query = dict(request.url.params.multi_items())
         with self.lock:
-            response = self._fault(request.method, path) or self.authorize(request)
+            response = self.rate_limited(*over) if over else None
+            response = response or self._fault(request.method, path) or self.authorize(request)
             if response is None:
                 response = self._dispatch(request, path)
             self.log.append(Logged(request.method, path, query, body, response.status_code))
         return response
+
+    def _route(self, request: httpx.Request) -> str:
+        raw = request.url.raw_path.decode("ascii").partition("?")[0]
+        for method, pattern, _handler in self._routes:
+            if method == request.method and pattern.match(raw):
+                return f"{method} {pattern.pattern}"
+        return f"{request.method} {raw}"
 
     def _fault(self, method: str, path: str) -> httpx.Response | None:
         for fault in self.faults:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from neon_sync.emulators.github_store import (
     value_problem,
     variable_json,
 )
+from neon_sync.emulators.limits import Window
 
 DOCS = "https://docs.github.com/rest"
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
@@ -156,6 +158,27 @@ class GitHubEmulator(Emulator):
         docs = f"{DOCS}/overview/rate-limits-for-the-rest-api"
         body = {"message": message, "documentation_url": docs, "status": str(status)}
         self.inject(status, times=times, method=method, headers=headers, body=body)
+
+    def rate_limited(self, window: Window, wait: float) -> httpx.Response:
+        if window.what == "secondary":
+            headers = {"retry-after": str(max(1, math.ceil(wait)))}
+            message = (
+                "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again."
+            )
+            status = 403
+        else:
+            headers = {
+                "x-ratelimit-limit": str(window.limit),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": str(window.limit),
+                "x-ratelimit-reset": str(math.ceil(self.store.clock() + wait)),
+                "x-ratelimit-resource": "core",
+            }
+            message, status = "API rate limit exceeded for user ID 1.", 403
+        docs = f"{DOCS}/overview/rate-limits-for-the-rest-api"
+        body = {"message": message, "documentation_url": docs, "status": str(status)}
+        return json_response(status, body, headers)
 
     # -- the service ------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from neon_sync.emulators.base import Emulator, json_response
+from neon_sync.emulators.limits import Window
 from neon_sync.emulators.vercel_rules import (
     Refused,
     conflict_message,
@@ -125,6 +126,15 @@ class VercelEmulator(Emulator):
         headers = {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"}
         headers["x-ratelimit-reset"] = str(limit["reset"])
         self.inject(429, times=times, path=path, headers=headers, body=body)
+
+    def rate_limited(self, window: Window, wait: float) -> httpx.Response:
+        reset_ms = int((time.time() + wait) * 1000)
+        limit = {"remaining": 0, "reset": reset_ms // 1000, "resetMs": reset_ms}
+        limit["total"] = window.limit
+        body = {"error": {"code": "rate_limited", "message": "Rate limit exceeded", "limit": limit}}
+        headers = {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": "0"}
+        headers["x-ratelimit-reset"] = str(limit["reset"])
+        return json_response(429, body, headers)
 
     # -- the service's shape -----------------------------------------------------------
 

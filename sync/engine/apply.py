@@ -12,13 +12,15 @@ from typing import TypeVar
 
 from neon_sync.config.model import Config
 from neon_sync.engine import guard
+from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.failures import Failure
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
+from neon_sync.engine.prefetch import Prefetch
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
-from neon_sync.providers.base import Current, Provider, Scope, Write
+from neon_sync.providers.base import AppliesScopes, Current, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
@@ -77,27 +79,39 @@ def make_plan(
     all_branches = [b for b in listed if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune)
-    resolution = resolve(config, neon, selected, made)
-    errors = dict(resolution.errors)
-    entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
-    scopes: dict[str, set[Scope]] = defaultdict(set)
-    for entry in entries:
-        scopes[entry.scope.target].add(entry.scope)
     prune_only = frozenset(branches) if branches else None
+    scopes: dict[str, set[Scope]] = defaultdict(set)
     if prune:
         for scope, _key, record in state.owned():
             wanted = prune_only is None or record.branch in prune_only
             if scope.target in config.targets and record.branch not in live and wanted:
                 scopes[scope.target].add(scope)
-    current: dict[Scope, dict[str, Current]] = {}
 
-    def read(target: str) -> dict[Scope, dict[str, Current]]:
+    def read_scopes(target: str, found: Sequence[Scope]) -> dict[Scope, dict[str, Current]]:
         provider = made.get(config.targets[target].provider)
-        found = provider.read(sorted(scopes[target]))
-        return {scope: dict(keys) for scope, keys in found.items() if scope.target == target}
+        return {s: dict(keys) for s, keys in provider.read(found).items() if s.target == target}
 
-    for _target, result in _each(sorted(scopes), read, errors):
-        current.update(result)
+    # Targets are read while Neon reveals passwords: the scopes are known before those are.
+    early = Prefetch(read_scopes, scopes, MAX_TARGETS_IN_FLIGHT)
+    try:
+        resolution = resolve(config, neon, selected, made, early=early.start)
+        errors = dict(resolution.errors)
+        entries = [entry for entry in resolution.entries if entry.scope.target not in errors]
+        for entry in entries:
+            scopes[entry.scope.target].add(entry.scope)
+        current: dict[Scope, dict[str, Current]] = {}
+
+        def read(target: str) -> dict[Scope, dict[str, Current]]:
+            found = sorted(scopes[target])
+            ready = early.take(target, found)
+            if ready is None:
+                return read_scopes(target, found)
+            return {scope: dict(keys) for scope, keys in ready.items()}
+
+        for _target, result in _each(sorted(scopes), read, errors):
+            current.update(result)
+    finally:
+        early.close()
     entries = [entry for entry in entries if entry.scope.target not in errors]
     kept: list[Change] = []
     changes = diff(
@@ -195,16 +209,27 @@ def _apply_target(
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
         by_scope[change.scope].append(change)
+    batched: Mapping[Scope, Mapping[str, str | None]] | None = None
+    batch_problem: str | None = None
+    if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
+        batched, problems = apply_batched(provider, by_scope, _write)
+        batch_problem = "; ".join(problems) or None
     for scope, scope_changes in sorted(by_scope.items()):
-        if stop is not None and stop.is_set():
+        stopped = stop is not None and stop.is_set()
+        if stopped and batched is None:
             break  # interrupted: the rest stays as it was, and shows as not done
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
         problem = None
         try:
-            if writes:
+            if writes and batched is not None:  # written already: record what was
+                markers = batched.get(scope, {})
+                if batch_problem is not None and any(w.key not in markers for w in writes):
+                    problem = batch_problem
+            elif writes:
                 markers = provider.apply(scope, writes)
-            if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
+            removal = any(c.key == SCOPE_KEY for c in scope_changes) and not stopped
+            if removal and provider.remove_scope(scope):
                 markers = {**markers, SCOPE_KEY: None}
         except ProviderError as exc:
             markers, problem = exc.done, str(exc)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -82,7 +82,9 @@ def resolve(
     neon: NeonClient,
     branches: Sequence[Branch],
     made: Providers,
+    early: Callable[[list[Scope]], None] | None = None,
 ) -> Resolution:
+    """`early(scopes)` hears the scopes as soon as they are known, before any password."""
     out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
@@ -96,6 +98,8 @@ def resolve(
                 wants += _wants_of(config, made, out, branch, item, names)
     if not wants:
         return out
+    if early is not None:
+        early([want.scope for want in wants if want.item.target not in out.errors])
     endpoints = endpoints_by_branch(neon.endpoints())
     facts = gather(neon, endpoints, {_pair(config, w) for w in wants if _endpoint(endpoints, w)})
     seen: dict[tuple[str, str, str], tuple[Desired, str]] = {}

@@ -15,6 +15,7 @@ import httpx
 from neon_sync.config import model as config_mod
 from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
+from neon_sync.engine.budget import over_budget
 from neon_sync.engine.desired import Providers
 from neon_sync.engine.interrupt import Interrupt
 from neon_sync.engine.plan import Plan
@@ -41,7 +42,7 @@ class Run:
         retiring: frozenset[str] = frozenset(),
         force: bool = False,
     ) -> Plan:
-        return make_plan(
+        plan = make_plan(
             self.config,
             self.neon,
             self.providers,
@@ -51,6 +52,9 @@ class Run:
             retiring=retiring,
             force=force,
         )
+        # Said before any write, so sync leaves such a target alone instead of failing in it.
+        plan.errors.update(over_budget(plan.changes, self.config, self.providers))
+        return plan
 
     def sync(
         self,

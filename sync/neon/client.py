@@ -23,6 +23,7 @@ import httpx
 from neon_sync.errors import ConfigError
 from neon_sync.http import Retry, call, make_client
 from neon_sync.neon import DEFAULT_API_HOST, checks
+from neon_sync.neon.limiter import LimitedTransport, Limiter, Limits
 from neon_sync.neon.model import (
     SERVICE,
     Branch,
@@ -76,9 +77,10 @@ class NeonClient:
         api_host: str = DEFAULT_API_HOST,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        concurrency: int = 8,
+        concurrency: int = int(Limits().ceiling),
         page_size: int = PAGE_SIZE,
         operation_timeout: float = OPERATION_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
         if not api_key:
             raise ConfigError(
@@ -90,11 +92,13 @@ class NeonClient:
         remember(api_key)  # so the key is masked should it ever reach output
         self.project_id = project_id
         self._project_path = f"/projects/{project_id}"
+        # Threads share one limiter: Neon's limits are per account and route, not per thread.
+        self.limiter = Limiter(limits or Limits(), sleep=sleep)
         self._http = make_client(
             api_host,
             what="NEON_API_HOST",
             headers={"authorization": f"Bearer {api_key}", "accept": "application/json"},
-            transport=transport,
+            transport=LimitedTransport(transport or httpx.HTTPTransport(), self.limiter),
             retry=RETRY,
             sleep=sleep,
         )
@@ -147,8 +151,9 @@ class NeonClient:
         return self._once(self._passwords, (branch_id, role), lambda: self._reveal(branch_id, role))
 
     def passwords(self, needed: Iterable[Pair]) -> dict[Pair, Secret]:
-        """Passwords of the distinct (branch_id, role) pairs, revealed concurrently with at
-        most `concurrency` requests in flight. Raises the first failure, in `needed` order."""
+        """Passwords of the distinct (branch_id, role) pairs, revealed concurrently: as many
+        in flight as the limiter allows, at most `concurrency`.
+        Raises the first failure, in `needed` order."""
         pairs = list(dict.fromkeys(needed))
         with self._lock:
             missing = [pair for pair in pairs if pair not in self._passwords]
