@@ -17,7 +17,7 @@ errors, `Secret` and the HTTP helpers are all re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -112,6 +112,7 @@ class Context:
     base_dir: Path
     transport: httpx.BaseTransport | None = None
     sleep: Any = None  # Callable[[float], None] to wait out rate limits; None means time.sleep
+    neon_project: str = ""  # the Neon project id, for ownership marks a service keeps itself
 
 
 class StateStore(Protocol):
@@ -122,6 +123,11 @@ class StateStore(Protocol):
         ...
 
     def save(self, document: dict[str, Any]) -> None: ...
+
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Save `merge(the document as it is now)`, safe against other runs saving too
+        (a lock, or reading back and merging again)."""
+        ...
 
     def close(self) -> None: ...
 

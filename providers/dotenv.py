@@ -22,6 +22,7 @@ from dotenv.parser import parse_stream
 from neon_sync import fileio
 from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError, ProviderError
+from neon_sync.lock import Busy, locked
 from neon_sync.providers.base import (
     BaseProvider,
     Context,
@@ -190,8 +191,12 @@ class DotenvProvider(BaseProvider):
                 f"target {target!r}: option 'path' must be a non-empty string "
                 "(the .env file to write, relative to the config file's folder)"
             )
-        full = os.path.abspath(self.context.base_dir / path)
-        return Scope(target=target, id=path, options={"path": full})
+        # Kept as written (relative to the config's folder): the state records it, and a
+        # project folder that moves, or a CI checkout elsewhere, must find it again.
+        return Scope(target=target, id=path, options={"path": path})
+
+    def _full(self, scope: Scope) -> str:
+        return os.path.abspath(self.context.base_dir / str(scope.options["path"]))
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
         if not is_env_name(desired.key):
@@ -208,7 +213,7 @@ class DotenvProvider(BaseProvider):
     def read(self, scopes: Sequence[Scope]) -> Mapping[Scope, Mapping[str, Current]]:
         found: dict[Scope, Mapping[str, Current]] = {}
         for scope in scopes:
-            path = scope.options["path"]
+            path = self._full(scope)
             if os.path.isdir(path):
                 raise ProviderError(f"{path} is a folder; fix the path in {scope.target}")
             fileio.remove_stale_temps(Path(path))
@@ -226,7 +231,7 @@ class DotenvProvider(BaseProvider):
         return found
 
     def apply(self, scope: Scope, writes: Sequence[Write]) -> Mapping[str, str | None]:
-        path = Path(os.path.realpath(scope.options["path"]))  # write through a symlink
+        path = Path(os.path.realpath(self._full(scope)))  # write through a symlink
         if not path.parent.is_dir():
             raise ProviderError(
                 f"folder {path.parent} does not exist; create it or fix the path in {scope.target}"
@@ -243,31 +248,37 @@ class DotenvProvider(BaseProvider):
                 changes[write.key] = write.desired.value.reveal()
         try:
             fileio.check_writable(path)  # before any work: the user said "don't touch"
-            try:
-                raw = path.read_bytes()
-                mode = stat.S_IMODE(path.stat().st_mode)
-            except FileNotFoundError:
-                raw, mode = b"", fileio.NEW_FILE_MODE
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ProviderError(
-                    f"{path} is not UTF-8 text; neon-sync will not rewrite it"
-                ) from None
-            bom = _BOM if text.startswith(_BOM) else ""
-            try:
-                new_text = bom + edit(text.removeprefix(bom), changes)
-            except UnsafeEdit as exc:
-                raise ProviderError(
-                    f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
-                    " intended; fix that part of the file by hand"
-                ) from None
-            fileio.atomic_write(path, new_text.encode("utf-8"), mode)
-        except fileio.ReadOnlyFile as exc:
+            # Read, edit and replace under the file's lock: a concurrent run's edit of
+            # other keys lands before or after ours, never lost in between.
+            with locked(path):
+                _edit_file(path, changes)
+        except (Busy, fileio.ReadOnlyFile) as exc:
             raise ProviderError(str(exc)) from None
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}") from None
         return {key: None for key in changes}
+
+
+def _edit_file(path: Path, changes: Mapping[str, str | None]) -> None:
+    """Rewrite the keys of `changes` in the file at `path`, every other byte kept."""
+    try:
+        raw = path.read_bytes()
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        raw, mode = b"", fileio.NEW_FILE_MODE
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProviderError(f"{path} is not UTF-8 text; neon-sync will not rewrite it") from None
+    bom = _BOM if text.startswith(_BOM) else ""
+    try:
+        new_text = bom + edit(text.removeprefix(bom), changes)
+    except UnsafeEdit as exc:
+        raise ProviderError(
+            f"{path} is malformed near {exc}: python-dotenv would not read the edit as"
+            " intended; fix that part of the file by hand"
+        ) from None
+    fileio.atomic_write(path, new_text.encode("utf-8"), mode)
 
 
 def create(context: Context) -> DotenvProvider:

@@ -162,3 +162,8 @@ def test_yaml_errors_never_quote_the_line(run_cli: Run, tmp_path: Path) -> None:
     text = BASE.replace("path: .env", 'path: ".env\n    token: "s3cr3t-token-value: [x')
     line = one_line_usage_error(validate(run_cli, tmp_path, text))
     assert "invalid YAML" in line and "s3cr3t" not in line
+
+
+def test_braces_that_are_not_a_capture_match_literally(run_cli: Run, tmp_path: Path) -> None:
+    text = BASE.replace("match: main", 'match: "preview/{name}{}"')
+    assert validate(run_cli, tmp_path, text).exit_code == 0

@@ -57,13 +57,13 @@ def test_one_failing_target_does_not_stop_the_others_and_a_rerun_completes(
     )
     with open_run(str(config), env, transport=neon_transport) as run:
         outcome = run.sync()
-    assert set(outcome.errors) == {"broken"}
-    assert "missing-folder" in outcome.errors["broken"]
+    assert {f.target for f in outcome.failures} == {"broken"}
+    assert all("missing-folder" in f.message for f in outcome.failures)
     assert "DATABASE_URL=" in (tmp_path / ".env").read_text()
     (tmp_path / "missing-folder").mkdir()
     with open_run(str(config), env, transport=neon_transport) as run:
         again = run.sync()
-    assert again.errors == {}
+    assert again.errors == {} and again.failures == []
     assert {c.target: c.action for c in again.done} == {"broken": Action.CREATE}
 
 
@@ -129,10 +129,10 @@ def test_a_branch_without_compute_is_reported_not_skipped(
     )
     with open_run(str(config), env, transport=neon_transport) as run:
         plan = run.plan()
-    assert (
-        "preview/no-compute" in plan.errors["local"]
-        and "read_write compute" in plan.errors["local"]
-    )
+    assert [(f.target, f.branch, f.key) for f in plan.failures] == [
+        ("local", "preview/no-compute", "DATABASE_URL")
+    ]
+    assert "read_write compute" in plan.failures[0].message
 
 
 def test_read_replica_asked_for_but_missing_is_reported(
@@ -149,7 +149,9 @@ def test_read_replica_asked_for_but_missing_is_reported(
 """
     )
     with open_run(str(config), env, transport=neon_transport) as run:
-        assert "read replica" in run.plan().errors["local"]
+        failures = run.plan().failures
+    assert [(f.branch, f.key) for f in failures] == [("main", "READ_URL")]
+    assert "read replica" in failures[0].message
 
 
 def test_a_provider_that_is_not_installed_fails_only_its_target(

@@ -210,6 +210,22 @@ def test_create_twice_makes_one_branch_and_prints_its_id(cli: Cli, neon: SeededN
     assert neon_requests(neon, "POST", "/branches") == [201]
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_create_prints_the_branch_id_even_when_the_sync_after_it_fails(
+    cli: Cli, neon: SeededNeon, as_json: bool
+) -> None:
+    neon.inject(500, times=1000, method="GET", path="/endpoints$")
+    result = cli("branch", "create", NAME, *(["--json"] if as_json else []), expect=1)
+    (branch_id,) = named(neon, NAME)
+    if as_json:
+        doc = json.loads(result.stdout)
+        assert doc["branch"] == {"id": branch_id, "name": NAME, "created": True}
+        assert "list the endpoints" in doc["errors"][0]["message"]
+    else:
+        assert result.stdout.splitlines()[0] == branch_id
+    assert "list the endpoints" in result.stderr
+
+
 def test_create_says_in_json_whether_it_made_the_branch(cli: Cli, neon: SeededNeon) -> None:
     made = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)
     again = json.loads(cli("branch", "create", NAME, "--no-sync", "--json").stdout)
@@ -444,6 +460,28 @@ def test_rotate_rejects_an_unknown_role_or_branch_before_resetting(
     assert "has no role 'nobody'" in role.stderr
     assert "branch 'no-such' not found in Neon project" in branch.stderr
     assert neon.writes == []
+
+
+def test_delete_refused_by_the_prune_guard_keeps_everything_until_forced(
+    cli: Cli,
+    neon: SeededNeon,
+    github: GitHubEmulator,
+    vercel: VercelEmulator,
+    write_config: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    cli("branch", "create", NAME)
+    write_config(CONFIG.format(project_id=neon.project_id) + "safety: { max_deletes: 1 }\n")
+    before = snapshot(github, vercel, tmp_path)
+    result = cli("branch", "delete", NAME, expect=1)
+    assert "more than safety.max_deletes (1)" in result.stderr
+    assert f"branch {NAME!r} was not deleted in Neon" in result.stderr
+    assert snapshot(github, vercel, tmp_path) == before
+    assert [e for e in vercel.log + github.log if e.method == "DELETE"] == []
+    assert len(named(neon, NAME)) == 1
+    cli("branch", "delete", NAME, "--force")
+    assert named(neon, NAME) == []
+    assert not any(branch == "pr-42" for _key, branch in vercel_held(vercel))
 
 
 def test_branch_delete_says_what_it_removed_and_where(cli: Cli) -> None:

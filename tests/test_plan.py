@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from neon_sync.engine.plan import Action, Entry, diff
+from neon_sync.engine.plan import Action, Change, Entry, diff
 from neon_sync.engine.state import Record, State
 from neon_sync.providers.base import Current, Desired, Scope
 from neon_sync.secret import Secret
@@ -64,8 +64,8 @@ def test_fingerprint_is_keyed() -> None:
 
 def test_prune_deletes_only_owned_keys_of_gone_branches() -> None:
     state = State(b"k")
-    state.put(SCOPE, "OLD", Record("fp", "preview/gone"))
-    state.put(SCOPE, "LIVE", Record("fp", "main"))
+    state.put(SCOPE, "OLD", Record(state.fingerprint(SCOPE, "OLD", "v"), "preview/gone"))
+    state.put(SCOPE, "LIVE", Record(state.fingerprint(SCOPE, "LIVE", "v"), "main"))
     current = {
         SCOPE: {
             "OLD": Current("OLD", "v"),
@@ -75,6 +75,23 @@ def test_prune_deletes_only_owned_keys_of_gone_branches() -> None:
     }
     changes = diff([], current, state, prune=True, live_branches=frozenset({"main"}))
     assert actions(changes) == {"OLD": Action.DELETE}
+
+
+def test_prune_keeps_a_value_edited_since_it_was_written_unless_forced() -> None:
+    state = State(b"k")
+    state.put(SCOPE, "READ", Record(state.fingerprint(SCOPE, "READ", "ours"), "gone"))
+    state.put(SCOPE, "SECRET", Record(state.fingerprint(SCOPE, "SECRET", "x"), "gone", "t1"))
+    current = {
+        SCOPE: {
+            "READ": Current("READ", "edited by hand"),
+            "SECRET": Current("SECRET", None, updated_at="t2"),  # write-only, touched since
+        }
+    }
+    kept: list[Change] = []
+    assert diff([], current, state, prune=True, live_branches=frozenset({"main"}), kept=kept) == []
+    assert sorted(c.key for c in kept) == ["READ", "SECRET"]
+    forced = diff([], current, state, prune=True, live_branches=frozenset({"main"}), force=True)
+    assert actions(forced) == {"READ": Action.DELETE, "SECRET": Action.DELETE}
 
 
 def test_prune_uses_the_providers_own_owner_marker() -> None:
@@ -142,4 +159,7 @@ def test_rebase_keeps_records_another_run_saved_meanwhile() -> None:
     assert merged.get(SCOPE, "A") == Record("fp-a", "main")
     assert merged.get(other, "B") == Record("fp-b", "preview/pr-2")
     assert merged.get(SCOPE, "OLD") is None
+    # The edits stay this run's until saved: a save that races another run merges again.
+    assert merged.rebase(latest).get(SCOPE, "A") == Record("fp-a", "main")
+    merged.saved()
     assert not merged.changed

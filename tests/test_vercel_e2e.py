@@ -106,7 +106,7 @@ def test_first_sync_leaves_exactly_the_configured_variables(
     assert preview in found[("DATABASE_URL_UNPOOLED", "preview", "feature-login")]["value"]
     assert {e["type"] for e in found.values()} == {"encrypted"}
     assert found[("DATABASE_URL", "preview", "feature-login")]["comment"] == (
-        "managed by neon-sync; neon branch: preview/feature-login"
+        f"managed by neon-sync; neon project: {neon.project_id}; neon branch: preview/feature-login"
     )
     assert prod not in result.output and preview not in result.output
     assert all(entry.query.get("teamId") == TEAM for entry in vercel.log)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,7 +101,7 @@ def drive(
     prune: bool = False,
     interval: float = 30.0,
     max_polls: int | None = None,
-    **options: int,
+    **options: Any,
 ) -> Watched:
     """Watch for len(between) + 1 polls (or max_polls), calling between[i] in the i-th wait."""
     steps = iter(between)
@@ -340,7 +341,9 @@ def test_a_branch_created_and_deleted_between_failing_polls_does_not_end_the_wat
 
     with open_watch_run() as run:
         watched = drive(run, neon, create_while_neon_fails, delete_and_recover)
-    assert watched.polls == 3 and watched.waits == [30.0, 60.0]
+    # The reveal failing is dev/bob's problem: the watch neither stops nor backs off.
+    assert watched.polls == 3 and watched.waits == [30.0, 30.0]
+    assert sum("dev/bob" in line and "next full pass" in line for line in watched.lines) == 1
     assert not (tmp_path / ".env.bob").exists()
     assert reveals(watched.requests(neon, 3)) == []
 

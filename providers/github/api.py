@@ -230,6 +230,26 @@ class GitHubApi:
             **kwargs,
         )
 
+    def put_variable(
+        self, holder: Holder, name: str, body: Mapping[str, Any], action: str, exists: bool | None
+    ) -> None:
+        """Create or update one Actions variable: PATCH when it likely `exists`, else POST;
+        the other call covers a variable made or removed meanwhile (POST 409 -> PATCH).
+        The one upsert the provider and the state store share."""
+        collection = f"{holder.prefix}/variables"
+        one = f"{collection}/{name}"
+        if exists is not False:
+            patched = self.request(
+                "PATCH", one, holder, action, ok=status_in(204, 404), json=dict(body)
+            )
+            if patched.status_code == 204:
+                return
+        created = self.request(
+            "POST", collection, holder, action, ok=status_in(201, 409), json=dict(body)
+        )
+        if created.status_code == 409:
+            self.request("PATCH", one, holder, action, json=dict(body))
+
     def pages(
         self, path: str, field: str, per_page: int, holder: Holder, action: str, **kwargs: Any
     ) -> list[dict[str, Any]] | None:

@@ -184,19 +184,7 @@ class GitHubProvider(BaseProvider):
     def _put_variable(self, holder: Holder, key: str, value: Secret, exists: bool) -> None:
         body = {"name": key, "value": value.reveal(), **self._org_fields(holder)}
         action = f"write variable {key} to {holder.label}"
-        collection = f"{holder.prefix}/variables"
-        # Try the likely call first; the other covers a variable made or removed meanwhile.
-        if exists:
-            patched = self.api.request(
-                "PATCH", f"{collection}/{key}", holder, action, ok=status_in(204, 404), json=body
-            )
-            if patched.status_code == 204:
-                return
-        created = self.api.request(
-            "POST", collection, holder, action, ok=status_in(201, 409), json=body
-        )
-        if created.status_code == 409:
-            self.api.request("PATCH", f"{collection}/{key}", holder, action, json=body)
+        self.api.put_variable(holder, key, body, action, exists)
 
     def _delete(self, holder: Holder, key: str, secret: bool) -> None:
         kind = "secrets" if secret else "variables"

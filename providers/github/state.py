@@ -11,10 +11,9 @@ secrets on the next run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-
-import httpx
 
 from neon_sync.errors import ApiError, StateError
 from neon_sync.providers.github.api import GitHubApi, status_in
@@ -22,6 +21,7 @@ from neon_sync.providers.github.names import MAX_VALUE_BYTES
 from neon_sync.providers.github.scope import Holder
 
 DEFAULT_VARIABLE = "NEON_SYNC_STATE"
+MAX_MERGES = 5
 
 
 class VariableStateStore:
@@ -81,21 +81,22 @@ class VariableStateStore:
         self._exists = True
 
     def _write(self, body: dict[str, Any]) -> None:
-        collection = f"{self._where.prefix}/variables"
         action = f"save neon-sync state to {self._label}"
-        one = f"{collection}/{self.name}"
+        self._api.put_variable(self._where, self.name, body, action, self._exists)
 
-        if self._exists is not False:
-            patched: httpx.Response = self._api.request(
-                "PATCH", one, self._where, action, ok=status_in(204, 404), json=body
-            )
-            if patched.status_code == 204:
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Save `merge(what the variable holds now)`, then read it back: if another run's
+        save landed in between, merge onto that and save again (bounded), so concurrent CI
+        jobs keep each other's records."""
+        for _ in range(MAX_MERGES):
+            document = merge(self.load())
+            self.save(document)
+            if self.load() == document:
                 return
-        created = self._api.request(
-            "POST", collection, self._where, action, ok=status_in(201, 409), json=body
+        raise StateError(
+            f"{self._label} kept changing under concurrent runs ({MAX_MERGES} saves); "
+            "re-run to record this run's writes"
         )
-        if created.status_code == 409:
-            self._api.request("PATCH", one, self._where, action, json=body)
 
     def close(self) -> None:
         self._api.close()

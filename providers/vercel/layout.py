@@ -50,7 +50,7 @@ def current(envs: Sequence[Env], spec: Spec) -> dict[str, Current]:
         # Parts that disagree, or one we cannot read, leave the comparison to the engine's
         # fingerprint of what it wrote.
         value = values.pop() if len(values) == 1 else None
-        owners = {owner_of(part.get("comment")) for part in parts}
+        owners = {spec.owner_of(part.get("comment")) for part in parts}
         out[key] = Current(
             key,
             value,
@@ -67,8 +67,9 @@ def stray(
     """Variables neon-sync marked as its own that no asked scope covers, by (targets, branch):
     a deleted branch's preview variables, found without local state."""
     out: dict[tuple[tuple[str, ...], str | None], list[Env]] = {}
+    project = asked[0].neon_project if asked else ""
     for env in envs:
-        if owner_of(env.get("comment")) is None:
+        if owner_of(env.get("comment"), project) is None:
             continue
         targets = tuple(sorted(set(env.get("target") or ())))
         branch = env.get("gitBranch") or None

@@ -19,7 +19,12 @@ OPTIONS = frozenset(
 ENVIRONMENTS = ("production", "preview", "development")
 TYPES = ("encrypted", "sensitive", "plain")
 COMMENT_PREFIX = "managed by neon-sync; neon branch: "
-_COMMENT = re.compile(re.escape(COMMENT_PREFIX) + r"(?P<branch>\S.*?)\s*$")
+# Since 0.2 the comment names the Neon project too, so another project's prune leaves it be:
+# "managed by neon-sync; neon project: P; neon branch: B".
+_COMMENT = re.compile(
+    r"managed by neon-sync; (?:neon project: (?P<project>[^;\s]+); )?"
+    r"neon branch: (?P<branch>\S.*?)\s*$"
+)
 # Names the Vercel runtime sets itself; the API refuses them.
 RESERVED = frozenset(
     {
@@ -55,6 +60,7 @@ class Spec:
     sensitive: bool = False
     redeploy: bool = False
     type: str | None = None
+    neon_project: str = ""  # the Neon project whose values these are (in the comment)
 
     @property
     def id(self) -> str:
@@ -107,16 +113,25 @@ class Spec:
         return "sensitive" if self.sensitive else "encrypted"
 
     def comment(self, branch: str) -> str:
-        return (COMMENT_PREFIX + branch)[:500]  # Vercel's limit for a comment
+        project = f"neon project: {self.neon_project}; " if self.neon_project else ""
+        return f"managed by neon-sync; {project}neon branch: {branch}"[:500]  # Vercel's limit
+
+    def owner_of(self, comment: Any) -> str | None:
+        return owner_of(comment, self.neon_project)
 
 
-def owner_of(comment: Any) -> str | None:
-    """The Neon branch named in a comment neon-sync wrote, None for anyone else's."""
+def owner_of(comment: Any, neon_project: str = "") -> str | None:
+    """The Neon branch named in a comment neon-sync wrote for `neon_project` (or, before
+    comments named it, for any project), None for anyone else's."""
     match = _COMMENT.match(comment) if isinstance(comment, str) else None
-    return match["branch"] if match else None
+    if match is None:
+        return None
+    if neon_project and match["project"] not in (None, neon_project):
+        return None
+    return match["branch"]
 
 
-def parse(options: Mapping[str, Any], env: Mapping[str, str]) -> Spec:
+def parse(options: Mapping[str, Any], env: Mapping[str, str], neon_project: str = "") -> Spec:
     project = options.get("project")
     if not isinstance(project, str) or not project.strip():
         raise ConfigError("vercel: `project` is required (the project's name or prj_ id)")
@@ -154,6 +169,7 @@ def parse(options: Mapping[str, Any], env: Mapping[str, str]) -> Spec:
         sensitive,
         _flag(options, "redeploy"),
         kind,
+        neon_project,
     )
 
 

@@ -67,7 +67,7 @@ class VercelProvider(BaseProvider):
         SETTINGS.check(self._context.env)  # VERCEL_TOKEN and VERCEL_API_URL, before any request
 
     def scope(self, target: str, options: Options) -> Scope:
-        spec = parse(options, self._context.env)
+        spec = parse(options, self._context.env, self._context.neon_project)
         return Scope(target, spec.id, spec.options())
 
     def check_key(self, scope: Scope, desired: Desired) -> None:
@@ -191,7 +191,7 @@ class VercelProvider(BaseProvider):
     # -- helpers -------------------------------------------------------------------------
 
     def _spec(self, scope: Scope) -> Spec:
-        return parse(scope.options, self._context.env)
+        return parse(scope.options, self._context.env, self._context.neon_project)
 
     def _lock(self, project_key: tuple[str | None, str]) -> threading.Lock:
         with self._guard:

@@ -13,6 +13,7 @@ import typer
 
 from neon_sync import __version__
 from neon_sync.cli import branch, check, demo, env, init, inspect, sync, watch
+from neon_sync.cli.options import note_lock_waits
 
 app = typer.Typer(
     name="neon-sync",
@@ -56,6 +57,7 @@ def main() -> None:
 
     # Providers log what they did beyond plain writes; the CLI prints those notes itself.
     logging.getLogger("neon_sync").addHandler(logging.NullHandler())
+    note_lock_waits()
     if github_actions.active():
         # On stderr: stdout is for what scripts capture (a JSON document, `url`'s string),
         # and the runner reads workflow commands on both streams.

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from neon_sync.cli.options import ConfigOpt, JsonOpt, handled, parse_duration
+from neon_sync.cli.options import (
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    handled,
+    parse_duration,
+    stop_if_interrupted,
+)
+from neon_sync.engine.interrupt import Interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -24,17 +32,23 @@ SyncOpt = Annotated[
 ]
 
 
-def _report(outcome: Any, json_out: bool, extra: dict[str, Any] | None = None) -> None:
-    """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors."""
+def _report(
+    outcome: Any, json_out: bool, extra: dict[str, Any] | None = None, interrupt: Any = None
+) -> None:
+    """Print a sync outcome (or just `extra` when nothing was synced); exit 1 on errors,
+    130/143 when a signal cut the run short."""
     from neon_sync.render.plan import PlanJson, Report, report
 
     if outcome is None:
         if json_out:
             PlanJson().render(Report([], {}, applied=False, extra=extra or {}), sys.stdout)
+        if interrupt is not None:
+            stop_if_interrupted(interrupt)
         return
-    done = Report(outcome.plan.changes, outcome.errors, True, outcome.notes, extra or {})
-    report(done, as_json=json_out)
-    if outcome.errors:
+    report(Report.of_outcome(outcome, extra), as_json=json_out)
+    if interrupt is not None:
+        stop_if_interrupted(interrupt)
+    if outcome.failed:
         raise typer.Exit(1)
 
 
@@ -56,14 +70,31 @@ def branch_create(
     """Get or create a branch (with a read_write compute), then sync its targets."""
     from neon_sync.commands.branch import create_branch
     from neon_sync.engine.run import open_run
+    from neon_sync.errors import NeonSyncError
+    from neon_sync.render import console as output
 
     seconds = parse_duration(expires_in) if expires_in else None
-    with open_run(config) as run:
-        made = create_branch(run, name, parent=parent, expires_in=seconds, sync=sync)
-    if not json_out:
-        print(made.branch.id)
-    about = {"id": made.branch.id, "name": made.branch.name, "created": made.new}
-    _report(made.outcome, json_out, {"branch": about})
+    about: dict[str, Any] = {}
+
+    def ready(branch: Any, new: bool) -> None:
+        about.update(id=branch.id, name=branch.name, created=new)
+        if not json_out:
+            print(branch.id, flush=True)  # scripts read it even if the sync then fails
+
+    interrupt = Interrupt()
+    try:
+        with interrupt.installed(), open_run(config) as run:
+            run.interrupt = interrupt
+            made = create_branch(
+                run, name, parent=parent, expires_in=seconds, sync=sync, on_ready=ready
+            )
+    except NeonSyncError as exc:
+        if json_out and about:  # the branch exists: its document still goes out
+            doc = {"changes": [], "errors": [{"message": str(exc)}], "applied": False}
+            output.print_json({"branch": about, **doc})
+            exc.json_printed = True  # type: ignore[attr-defined]
+        raise
+    _report(made.outcome, json_out, {"branch": about}, interrupt)
 
 
 @branch_app.command("delete")
@@ -73,6 +104,7 @@ def branch_delete(
     config: ConfigOpt = None,
     sync: SyncOpt = True,
     json_out: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Remove what neon-sync wrote for a branch from every target, then delete it in Neon."""
     from neon_sync.commands.branch import delete_branch
@@ -81,27 +113,30 @@ def branch_delete(
     from neon_sync.neon.resolve import find_branch
     from neon_sync.render import console as output
 
-    with open_run(config) as run:
+    interrupt = Interrupt()
+    with interrupt.installed(), open_run(config) as run:
+        run.interrupt = interrupt
         existing = find_branch(run.neon.branches(), name)  # cached: no extra request
-        outcome = delete_branch(run, name, sync=sync)
+        outcome = delete_branch(run, name, sync=sync, force=force)
     removed = [
         {"target": c.target, "scope": c.scope_id, "key": c.key}
-        for c in (outcome.plan.changes if outcome else [])
+        for c in (outcome.done if outcome else [])  # what was removed, not what was due
         if c.action is Action.DELETE
     ]
+    stopped = interrupt.signum is not None  # a signal ended the prune: the branch stays
     about = {
         "name": existing.name if existing else name,
         "id": existing.id if existing else None,
-        "deleted": existing is not None,  # False: it was already gone in Neon
+        "deleted": existing is not None and not stopped,  # False: already gone, or kept
     }
     if not json_out:
         for row in removed:
             output.note(f"removed {row['key']} from {row['target']} ({row['scope']})")
-        if existing is not None:
+        if existing is not None and not stopped:
             output.note(f"deleted Neon branch {existing.name} ({existing.id})")
-        else:
+        elif existing is None:
             output.note(f"Neon branch {name} was already gone")
-    _report(outcome, json_out, {"branch": about, "removed": removed})
+    _report(outcome, json_out, {"branch": about, "removed": removed}, interrupt)
 
 
 def stdin_is_terminal() -> bool:
@@ -146,15 +181,17 @@ def rotate(
             err=True,
         )
 
-    with open_run(config) as run:
+    interrupt = Interrupt()
+    with interrupt.installed(), open_run(config) as run:
+        run.interrupt = interrupt
         outcome = rotate_password(
             run, branch, role=role, dry_run=dry_run, confirm=None if yes else confirm
         )
     if dry_run:
         from neon_sync.render.plan import Report, report
 
-        report(Report(outcome.plan.changes, outcome.errors, applied=False), as_json=json_out)
-        if outcome.errors:
+        report(Report.of_plan(outcome.plan, as_json=json_out), as_json=json_out)
+        if outcome.plan.failed:
             raise typer.Exit(1)
         return
-    _report(outcome, json_out)
+    _report(outcome, json_out, None, interrupt)

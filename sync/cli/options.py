@@ -28,6 +28,15 @@ PruneOpt = Annotated[
     bool, typer.Option("--prune", help="Delete what neon-sync wrote for branches that are gone.")
 ]
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Lift the prune guard (safety.max_deletes / max_delete_share) and delete values "
+        "edited since neon-sync wrote them, for this run.",
+    ),
+]
+
 
 def handled(command: F) -> F:
     """Map neon-sync's errors to a one-line message and its exit code."""
@@ -41,13 +50,17 @@ def handled(command: F) -> F:
             return command(*args, **kwargs)
         except NeonSyncError as exc:
             output.error(str(exc))
-            if kwargs.get("json_out"):
-                # --json callers parse stdout: they get the failure as a document too.
-                output.print_json({"error": error_document(exc)})
+            if kwargs.get("json_out") and not getattr(exc, "json_printed", False):
+                # --json callers parse stdout: they get the failure as a document too. A run
+                # that failed (exit 1) keeps the shape of a run's document: no change made.
+                doc: dict[str, Any] = {"error": error_document(exc)}
+                if exc.exit_code == 1:
+                    doc.update(changes=[], errors=[{"message": str(exc)}], applied=False)
+                output.print_json(doc)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM before any write (Stopped)
             output.error("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -81,3 +94,29 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"duration {text!r} must be positive")
     return seconds
+
+
+def stop_if_interrupted(interrupt: Any) -> None:
+    """After a run a signal cut short (writes done so far are recorded): say so, exit
+    130 (SIGINT) or 143 (SIGTERM)."""
+    if interrupt.signum is None:
+        return
+    from neon_sync.render import console as output
+
+    output.error(
+        "interrupted: writes in flight finished, none started after; what was written is "
+        "recorded in the state. Run again to finish"
+    )
+    raise typer.Exit(interrupt.exit_code)
+
+
+def note_lock_waits() -> None:
+    """Say on stderr when a run waits for another one's lock."""
+    from neon_sync import lock
+
+    def say(line: str) -> None:
+        from neon_sync.render import console
+
+        console.note(line)
+
+    lock.notice = say

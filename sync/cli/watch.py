@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from neon_sync.cli.options import ConfigOpt, PruneOpt, handled, parse_duration
+from neon_sync.cli.options import ConfigOpt, ForceOpt, PruneOpt, handled, parse_duration
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +20,7 @@ def watch(
         str, typer.Option("--interval", metavar="DURATION", help="Time between polls.")
     ] = "30s",
     prune: PruneOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Keep every target in step with Neon: poll, and sync what changed. Stops on Ctrl-C/SIGTERM."""
     import signal
@@ -31,7 +32,9 @@ def watch(
 
     seconds = parse_duration(interval)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    for name in ("SIGINT", "SIGTERM"):  # getattr: not every platform has both
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, lambda *_: stop.set())
     with open_run(config) as run:
-        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note)
+        watch_loop(run, interval=seconds, prune=prune, stop=stop, log=output.note, force=force)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, quote_plus
 
 from neon_sync.engine.apply import Outcome
+from neon_sync.engine.failures import grouped
 from neon_sync.engine.plan import Action, Plan
 from neon_sync.engine.run import Run
 from neon_sync.errors import ApiError, ConfigError, ProviderError
@@ -31,6 +32,7 @@ def create_branch(
     parent: str | None,
     expires_in: float | None,
     sync: bool,
+    on_ready: Callable[[Branch, bool], None] | None = None,
 ) -> Created:
     """Get or create branch `name`, then (with `sync`) write its values to every target whose
     rules match it. An existing branch is reused as it is: its parent, expiry and computes
@@ -40,11 +42,13 @@ def create_branch(
     if expires_in is not None and expires_in <= 0:
         raise ConfigError(f"--expires-in must be positive, not {expires_in:g} seconds")
     branch, new = _get_or_create(run, name, parent, expires_in)
+    if on_ready is not None:  # the branch exists whatever the sync does: say so first
+        on_ready(branch, new)
     outcome = run.sync(branches=[branch.name]) if sync else None
     return Created(branch, new, outcome)
 
 
-def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
+def delete_branch(run: Run, name: str, *, sync: bool, force: bool = False) -> Outcome | None:
     """With `sync`, remove what neon-sync wrote for branch `name` (name or id) from every
     target, then delete the branch in Neon. Refuses the default branch, protected branches
     and branches with children before writing anything. A branch already gone is fine: its
@@ -56,11 +60,19 @@ def delete_branch(run: Run, name: str, *, sync: bool) -> Outcome | None:
     label = branch.name if branch else name
     outcome = None
     if sync:
-        outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}))
-        if outcome.errors:
+        outcome = run.sync(branches=[label], prune=True, retiring=frozenset({label}), force=force)
+        if run.interrupt is not None and run.interrupt.signum is not None:
+            return outcome  # stopped by a signal: the branch stays, a re-run finishes
+        if outcome.failed or outcome.undone:  # undone: a signal stopped the prune
             # Deleting now would leave values nobody prunes for a branch that no longer
             # exists; keeping it lets a re-run finish the job.
-            failed = "; ".join(f"{target}: {why}" for target, why in sorted(outcome.errors.items()))
+            failed = (
+                "; ".join(
+                    [f"{target}: {why}" for target, why in sorted(outcome.errors.items())]
+                    + grouped(outcome.failures)
+                )
+                or "interrupted"
+            )
             raise ProviderError(
                 f"branch {label!r} was not deleted in Neon, because removing its values failed "
                 f"({failed}); fix that and run `neon-sync branch delete {label}` again"
@@ -94,7 +106,8 @@ def rotate(
     if dry_run or confirm is not None:
         preview = rotation_preview(run, found, role_name)
         if dry_run:
-            return Outcome(preview.plan, applied=False, errors=dict(preview.plan.errors))
+            plan = preview.plan
+            return Outcome(plan, False, dict(plan.errors), failures=list(plan.failures))
         if confirm is not None and not confirm(preview):
             raise ConfigError(f"rotate {found.name}: not confirmed; nothing was reset")
     # Returns once the reset's operations finished: the new password works from here on.
@@ -125,7 +138,7 @@ def rotation_preview(run: Run, branch: Branch, role: str) -> Rotation:
         if change.desired is not None
         and any(form in change.desired.value.reveal() for form in forms)
     ]
-    return Rotation(branch.name, role, Plan(changes, dict(plan.errors)))
+    return Rotation(branch.name, role, Plan(changes, dict(plan.errors), failures=plan.failures))
 
 
 def expires_at(seconds: float, now: datetime | None = None) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from neon_sync.config.model import Config, SyncItem
 from neon_sync.engine.apply import Outcome
+from neon_sync.engine.failures import grouped
 from neon_sync.engine.run import Run
 from neon_sync.errors import ConfigError, NeonSyncError
 from neon_sync.neon.client import Branch, NeonClient
@@ -124,8 +125,9 @@ class Watcher:
         log: Callable[[str], None],
         full_every: int,
         roles_every: int,
+        force: bool = False,
     ) -> None:
-        self.run, self.prune, self.log = run, prune, log
+        self.run, self.prune, self.log, self.force = run, prune, log, force
         self.full_every, self.roles_every = full_every, roles_every
         self.snapshot: Snapshot | None = None
         self.dirty: set[str] = set()  # branch names to sync (or prune) at the next poll
@@ -133,6 +135,7 @@ class Watcher:
         self.since_full = self.since_roles = 0
         self.marks: dict[str, RoleMark] = {}  # branch id -> its roles at the last sync
         self.failing: dict[str, str] = {}  # target -> the error last logged for it
+        self.branch_problems: set[str] = set()  # lines about one branch's keys, last logged
 
     def poll(self) -> bool:
         neon = self.run.neon
@@ -164,7 +167,7 @@ class Watcher:
         if not full and not self.dirty:
             return quiet
         names = frozenset(self.dirty)
-        outcome = self.run.sync(() if full else sorted(names), prune=self.prune)
+        outcome = self.run.sync(() if full else sorted(names), prune=self.prune, force=self.force)
         self._report(outcome)
         self.dirty = self._still_failing(outcome, new, None if full else names)
         if full:
@@ -198,18 +201,25 @@ class Watcher:
             )
         for note in outcome.notes:
             self.log(note)
-        for target, message in sorted(outcome.errors.items()):
+        failing = _failing_targets(outcome)
+        for target, message in sorted(failing.items()):
             if self.failing.get(target) != message:  # once, not at every poll it still fails
                 self.log(f"target {target} failed: {message}; retrying at the next poll")
-        for target in sorted(self.failing.keys() - outcome.errors.keys()):
+        for target in sorted(self.failing.keys() - failing.keys()):
             self.log(f"target {target} works again")
-        self.failing = dict(outcome.errors)
+        self.failing = failing
+        # A branch's own problem (no compute, a role Neon will not reveal) is retried at the
+        # next full pass, not every poll: it rarely fixes itself within seconds.
+        lines = set(grouped(f for f in outcome.failures if not f.scope))
+        for line in sorted(lines - self.branch_problems):
+            self.log(f"{line}; retrying at the next full pass")
+        self.branch_problems = lines
 
     def _still_failing(
         self, outcome: Outcome, seen: Snapshot, synced: frozenset[str] | None
     ) -> set[str]:
         """The branches with something in a target that failed: synced again next poll."""
-        bad = outcome.errors.keys()
+        bad = _failing_targets(outcome).keys()
         if not bad:
             return set()
 
@@ -229,6 +239,12 @@ class Watcher:
                 if scope.target in bad and record.branch not in seen.names and wanted(record.branch)
             }
         return out
+
+
+def _failing_targets(outcome: Outcome) -> dict[str, str]:
+    """Targets that failed as a whole or refused a write: retried at the next poll."""
+    out = {f.target: f.message for f in outcome.failures if f.scope}
+    return {**out, **outcome.errors}
 
 
 def every(seconds: float, interval: float) -> int:
@@ -253,6 +269,7 @@ def watch(
     wait: Callable[[float], bool] | None = None,
     full_every: int | None = None,
     roles_every: int | None = None,
+    force: bool = False,
 ) -> int:
     """Poll Neon every `interval` seconds and sync what changed, until `stop` is set (or
     `max_polls` polls were made); returns the number of polls. `wait(seconds)` returns True
@@ -266,6 +283,7 @@ def watch(
         log=lambda line: log(scrub(line)),
         full_every=full_every or every(FULL_EVERY_SECONDS, interval),
         roles_every=roles_every or every(ROLES_EVERY_SECONDS, interval),
+        force=force,
     )
     watcher.log(
         f"watching Neon project {run.neon.project_id} every {interval:g}s"

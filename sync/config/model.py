@@ -14,6 +14,7 @@ from neon_sync.choices import check_choice
 from neon_sync.config import source as yamlsrc
 from neon_sync.config.presets import PRESETS
 from neon_sync.config.rules import BRANCH_FIELDS, VALUE_FIELDS, Matcher, check_template
+from neon_sync.config.safety import Safety, parse_safety
 from neon_sync.config.source import LDict, Located, check_keys
 from neon_sync.config.vars import Var, parse_var
 from neon_sync.errors import ConfigError, ProviderError
@@ -28,7 +29,7 @@ from neon_sync.neon.formats import (
 CONFIG_NAME = "neon-sync.yaml"
 CONFIG_NAMES = (CONFIG_NAME, "neon-sync.yml")
 # The keys each part of the file accepts: the loader checks them, config/schema.py publishes them.
-TOP_KEYS = frozenset({"version", "neon", "targets", "branches", "state"})
+TOP_KEYS = frozenset({"version", "neon", "targets", "branches", "state", "safety"})
 RULE_KEYS = frozenset({"match", "default", "sync"})
 STATE_KEYS = frozenset({"target", "path"})
 ITEM_KEYS = frozenset({"target", "vars", "preset", "prefix", "rename"})
@@ -79,6 +80,7 @@ class Config:
     rules: tuple[Rule, ...]
     state_target: str | None = None  # keep state with this target (e.g. a GitHub repo variable)
     state_path: Path = field(default=Path(".neon-sync/state.json"))
+    safety: Safety = field(default_factory=Safety)
 
     @property
     def base_dir(self) -> Path:
@@ -136,7 +138,8 @@ def load(path: Path, env: Mapping[str, str] | None = None, *, offline: bool = Fa
             f"state target {state_target!r} is not defined under targets", state.at("target")
         )
     state_path = Path(str(state.get("path", ".neon-sync/state.json")))
-    return Config(path, neon, targets, rules, state_target, path.parent / state_path)
+    safety = parse_safety(top.get("safety"), top.at("safety"))
+    return Config(path, neon, targets, rules, state_target, path.parent / state_path, safety)
 
 
 def _mapping(value: Any, where: str, what: str, required: bool = False) -> LDict:

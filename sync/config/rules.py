@@ -86,7 +86,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif token == "?":
             out.append("[^/]")
-        elif token.startswith("{") and token.endswith("}"):
+        elif _CAPTURE.fullmatch(token):  # not any braced text: `{}` is literal
             out.append(f"(?P<{token[1:-1]}>.+?)")
         else:
             out.append(re.escape(token))

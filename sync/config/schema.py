@@ -172,6 +172,15 @@ def generate() -> Json:
                 },
                 "additionalProperties": False,
             },
+            "safety": {
+                "type": "object",
+                "description": "How much one prune may delete in a target before --force",
+                "properties": {
+                    "max_deletes": {"type": "integer", "minimum": 0},
+                    "max_delete_share": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "additionalProperties": False,
+            },
         },
         "required": ["version", "neon", "targets", "branches"],
         "additionalProperties": False,

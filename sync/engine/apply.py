@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from neon_sync.config.model import Config
+from neon_sync.engine import guard
 from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
+from neon_sync.engine.failures import Failure
 from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
 from neon_sync.engine.prefetch import Prefetch
 from neon_sync.engine.state import Record, State
@@ -32,6 +34,17 @@ class Outcome:
     errors: dict[str, str]  # target -> failure (planning or applying)
     done: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what providers did beyond plain writes
+    failures: list[Failure] = field(default_factory=list)  # keys planned or written in vain
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.failures)
+
+    @property
+    def undone(self) -> list[Change]:
+        """Pending changes that were not carried out: never reported as done."""
+        made = {(c.target, c.scope_id, c.key) for c in self.done}
+        return [c for c in self.plan.pending if (c.target, c.scope_id, c.key) not in made]
 
 
 def select_branches(
@@ -56,10 +69,13 @@ def make_plan(
     branches: Sequence[str] = (),
     prune: bool = False,
     retiring: frozenset[str] = frozenset(),
+    force: bool = False,
 ) -> Plan:
     """What sync would do. Reads Neon and every target involved; writes nothing.
-    `retiring` branches are treated as already deleted (`branch delete` prunes them first)."""
-    all_branches = [b for b in neon.branches() if b.name not in retiring]
+    `retiring` branches are treated as already deleted (`branch delete` prunes them first).
+    With prune, the plan carries the guard's verdict on its deletes (`force` lifts limits)."""
+    listed = neon.branches()
+    all_branches = [b for b in listed if b.name not in retiring]
     live = frozenset(branch.name for branch in all_branches)
     selected = select_branches(all_branches, branches, prune, neon.project_id)
     prune_only = frozenset(branches) if branches else None
@@ -96,9 +112,36 @@ def make_plan(
     finally:
         early.close()
     entries = [entry for entry in entries if entry.scope.target not in errors]
-    changes = diff(entries, current, state, prune=prune, live_branches=live, prune_only=prune_only)
+    kept: list[Change] = []
+    changes = diff(
+        entries,
+        current,
+        state,
+        prune=prune,
+        live_branches=live,
+        prune_only=prune_only,
+        force=force,
+        kept=kept,
+    )
     changes = [change for change in changes if change.target not in errors]
-    return Plan(changes, errors, current, live, prune_only)
+    plan = Plan(changes, errors, current, live, prune_only, list(resolution.failures))
+    plan.kept = [change for change in kept if change.target not in errors]
+    if prune and state.others():
+        plan.remarks.append(
+            f"the state holds keys written for Neon project(s) {', '.join(sorted(state.others()))};"
+            f" this config is for {config.neon.project_id}: prune leaves those keys alone"
+        )
+    if prune:
+        owned = guard.owned_counts(state, current)
+        plan.verdict = guard.judge(
+            changes,
+            owned,
+            config.safety,
+            branches=listed,
+            project_id=config.neon.project_id,
+            force=force,
+        )
+    return plan
 
 
 Progress = Callable[[int, int], None]  # (scopes done, scopes in all)
@@ -106,29 +149,40 @@ Written = list[tuple[Change, str | None]]  # each change made, with its new chan
 
 
 def apply_plan(
-    plan: Plan, config: Config, made: Providers, state: State, progress: Progress | None = None
+    plan: Plan,
+    config: Config,
+    made: Providers,
+    state: State,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Carry out the pending changes, each target in its own thread, scopes of a target in
-    order. A failing target does not stop the others. Records what was written in `state`."""
+    order. A failing target does not stop the others. Records what was written in `state`.
+    Once `stop` is set no scope starts; what was written until then is recorded."""
     by_target: dict[str, list[Change]] = defaultdict(list)
-    for change in plan.pending:
-        by_target[change.target].append(change)
-    tick = _Ticker(progress, total=len({change.scope for change in plan.pending}))
     errors = dict(plan.errors)
+    for refusal in plan.verdict.refusals:
+        errors[refusal.target] = refusal.message
+    for change in plan.pending:
+        if change.action is Action.DELETE and plan.verdict.refused(change.target):
+            continue  # the guard said no: not one delete there
+        by_target[change.target].append(change)
+    tick = _Ticker(progress, total=sum(len({c.scope for c in v}) for v in by_target.values()))
     results: Written = []
+    failures = list(plan.failures)
 
-    def run(target: str) -> tuple[Written, list[str]]:
+    def run(target: str) -> tuple[Written, list[Failure]]:
         provider = made.get(config.targets[target].provider)
-        return _apply_target(provider, by_target[target], tick)
+        return _apply_target(provider, by_target[target], tick, stop)
 
-    for target, (written, failures) in _each(sorted(by_target), run, errors):
+    for _target, (written, failed) in _each(sorted(by_target), run, errors):
         results += written
-        if failures:
-            errors[target] = "; ".join(failures)
+        failures += failed
     for change, marker in results:
         _record(state, change, marker)
     _record_noops(plan, state)
-    return Outcome(plan, True, errors, sorted(c for c, _ in results), made.take_notes())
+    done = sorted(c for c, _ in results)
+    return Outcome(plan, True, errors, done, made.take_notes(), sorted(failures, key=Failure.order))
 
 
 class _Ticker:
@@ -144,32 +198,51 @@ class _Ticker:
 
 
 def _apply_target(
-    provider: Provider, changes: list[Change], tick: Callable[[], None]
-) -> tuple[Written, list[str]]:
+    provider: Provider,
+    changes: list[Change],
+    tick: Callable[[], None],
+    stop: threading.Event | None = None,
+) -> tuple[Written, list[Failure]]:
     written: Written = []
-    failures: list[str] = []
+    failures: list[Failure] = []
     by_scope: dict[Scope, list[Change]] = defaultdict(list)
     for change in changes:
         by_scope[change.scope].append(change)
     batched: Mapping[Scope, Mapping[str, str | None]] | None = None
+    batch_problem: str | None = None
     if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
-        batched, failures = apply_batched(provider, by_scope, _write)
+        batched, problems = apply_batched(provider, by_scope, _write)
+        batch_problem = "; ".join(problems) or None
     for scope, scope_changes in sorted(by_scope.items()):
+        stopped = stop is not None and stop.is_set()
+        if stopped and batched is None:
+            break  # interrupted: the rest stays as it was, and shows as not done
         writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
         markers: Mapping[str, str | None] = {}
+        problem = None
         try:
-            if writes and batched is not None:
+            if writes and batched is not None:  # written already: record what was
                 markers = batched.get(scope, {})
+                if batch_problem is not None and any(w.key not in markers for w in writes):
+                    problem = batch_problem
             elif writes:
                 markers = provider.apply(scope, writes)
-            if any(c.key == SCOPE_KEY for c in scope_changes) and provider.remove_scope(scope):
+            removal = any(c.key == SCOPE_KEY for c in scope_changes) and not stopped
+            if removal and provider.remove_scope(scope):
                 markers = {**markers, SCOPE_KEY: None}
         except ProviderError as exc:
-            markers = exc.done
-            failures.append(str(exc))
+            markers, problem = exc.done, str(exc)
         except NeonSyncError as exc:
-            failures.append(str(exc))
+            problem = str(exc)
         written += [(c, markers[c.key]) for c in scope_changes if c.key in markers]
+        if problem is not None:  # every key of the scope the service did not take
+            failures += [
+                Failure(
+                    c.target, c.branch, None if c.key == SCOPE_KEY else c.key, problem, c.scope_id
+                )
+                for c in scope_changes
+                if c.key not in markers
+            ]
         tick()
     created = provider.created_scopes()
     for scope, scope_changes in by_scope.items():

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from neon_sync import providers
 from neon_sync.config.model import Config, Neon, SyncItem
 from neon_sync.config.rules import render
 from neon_sync.config.vars import Var
+from neon_sync.engine import confine
+from neon_sync.engine.facts import Facts, branch_problem, gather
+from neon_sync.engine.failures import Failure
 from neon_sync.engine.plan import Entry
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
@@ -22,11 +25,13 @@ from neon_sync.secret import MASK, Secret
 
 @dataclass
 class Resolution:
-    """The outcome of resolving: entries, the scopes they live in, and per-target failures
-    (a provider that is not installed, a branch with no compute) that do not stop the run."""
+    """The outcome of resolving: entries, the scopes they live in, per-target errors (a
+    provider that is not installed) and per-key failures (a branch with no compute); neither
+    stops the run."""
 
     entries: list[Entry] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # target -> message
+    failures: list[Failure] = field(default_factory=list)  # one branch's or key's problems
     matched: dict[str, list[str]] = field(default_factory=dict)  # branch -> rule locations
 
 
@@ -90,61 +95,23 @@ def resolve(
             out.matched.setdefault(branch.name, []).append(rule.where)
             names = {**captures, "branch": branch.name, "branch_id": branch.id}
             for item in rule.items:
-                target = config.targets[item.target]
-                if item.target in out.errors:
-                    continue
-                try:
-                    provider = made.get(target.provider)
-                    scope = provider.scope(item.target, expand_options(item.options, names))
-                except ConfigError as exc:
-                    raise ConfigError(str(exc), None if exc.where else item.where) from None
-                except ProviderError as exc:
-                    out.errors[item.target] = str(exc)
-                    continue
-                wants += [_Want(branch, item, scope, var, names) for var in item.vars]
+                wants += _wants_of(config, made, out, branch, item, names)
     if not wants:
         return out
     if early is not None:
         early([want.scope for want in wants if want.item.target not in out.errors])
     endpoints = endpoints_by_branch(neon.endpoints())
-    needed = {
-        (w.branch.id, w.var.role or config.neon.role)
-        for w in wants
-        if _endpoint(endpoints, w) is not None
-    }
-    passwords = neon.passwords(sorted(needed))
+    facts = gather(neon, endpoints, {_pair(config, w) for w in wants if _endpoint(endpoints, w)})
     seen: dict[tuple[str, str, str], tuple[Desired, str]] = {}
     for want in wants:
-        endpoint = _endpoint(endpoints, want)
-        if endpoint is None:
-            kind = "read replica" if want.var.endpoint == "read_only" else "read_write compute"
-            out.errors.setdefault(
-                want.item.target,
-                f"branch {want.branch.name!r} has no {kind}; add one in Neon, "
-                f"or change the rule at {want.item.where}",
-            )
+        desired = _desired(config, facts, want, out)
+        if desired is None:
             continue
-        role = want.var.role or config.neon.role
-        info = ConnectionInfo(
-            host=endpoint.host,
-            endpoint_id=endpoint.id,
-            role=role,
-            password=passwords[(want.branch.id, role)],
-            database=want.var.database or config.neon.database,
-        )
-        value = var_value(config.neon, want.var, info, want.captures)
         provider = made.get(config.targets[want.item.target].provider)
-        desired = Desired(
-            provider.canonical_key(want.var.name),
-            value,
-            want.var.secret,
-            want.branch.name,
-            want.var.sensitive,
-        )
-        try:
-            provider.check_key(want.scope, desired)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), None if exc.where else want.var.where) from None
+        # As the service holds it: GitHub's DATABASE_URL for a config's database_url.
+        desired = replace(desired, key=provider.canonical_key(desired.key))
+        if not _fits(provider, want, desired, out):
+            continue
         key = (want.scope.target, want.scope.id, desired.key)
         if key in seen:
             earlier, where = seen[key]
@@ -160,6 +127,81 @@ def resolve(
     return out
 
 
+def _wants_of(
+    config: Config,
+    made: Providers,
+    out: Resolution,
+    branch: Branch,
+    item: SyncItem,
+    names: Mapping[str, str],
+) -> list[_Want]:
+    """The keys one sync item wants for one branch; a branch whose name cannot be used, or
+    whose templated options leave their folder, fails only its own keys."""
+    target = config.targets[item.target]
+    if item.target in out.errors:
+        return []
+    trouble = branch_problem(branch)
+    try:
+        provider = made.get(target.provider)
+        options = expand_options(item.options, names)
+        trouble = trouble or confine.problem(item.options, options, config.base_dir)
+        if trouble is None:
+            scope = provider.scope(item.target, options)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), None if exc.where else item.where) from None
+    except ProviderError as exc:
+        out.errors[item.target] = str(exc)
+        return []
+    if trouble is not None:
+        message = f"{trouble}; nothing was written for it (rule at {item.where})"
+        out.failures += [Failure(item.target, branch.name, v.name, message) for v in item.vars]
+        return []
+    return [_Want(branch, item, scope, var, names) for var in item.vars]
+
+
+def _pair(config: Config, want: _Want) -> tuple[str, str]:
+    return (want.branch.id, want.var.role or config.neon.role)
+
+
+def _desired(config: Config, facts: Facts, want: _Want, out: Resolution) -> Desired | None:
+    """The value `want` asks for, or None after noting why the branch cannot give it."""
+    endpoint = facts.endpoint(want.branch, want.var.endpoint)
+    role = want.var.role or config.neon.role
+    password = facts.password(want.branch.id, role) if isinstance(endpoint, Endpoint) else ""
+    if isinstance(endpoint, str) or isinstance(password, str):
+        why = endpoint if isinstance(endpoint, str) else f"{password}"
+        if isinstance(endpoint, str):
+            why += f", or change the rule at {want.item.where}"
+        out.failures.append(Failure(want.item.target, want.branch.name, want.var.name, why))
+        return None
+    info = ConnectionInfo(
+        host=endpoint.host,
+        endpoint_id=endpoint.id,
+        role=role,
+        password=password,
+        database=want.var.database or config.neon.database,
+    )
+    value = var_value(config.neon, want.var, info, want.captures)
+    return Desired(want.var.name, value, want.var.secret, want.branch.name, want.var.sensitive)
+
+
+def _fits(provider: Provider, want: _Want, desired: Desired, out: Resolution) -> bool:
+    """A key name the target refuses is a config error; a value from Neon it cannot hold
+    (told apart by trying a plain value first) fails only that key."""
+    probe = replace(desired, value=Secret("x", masked="x"))
+    try:
+        provider.check_key(want.scope, probe)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), None if exc.where else want.var.where) from None
+    try:
+        provider.check_key(want.scope, desired)
+    except ConfigError as exc:
+        failure = Failure(want.scope.target, want.branch.name, desired.key, str(exc))
+        out.failures.append(failure)
+        return False
+    return True
+
+
 def endpoints_by_branch(endpoints: Sequence[Endpoint]) -> dict[tuple[str, str], Endpoint]:
     """(branch id, endpoint type) -> the branch's endpoint of that type (lowest id first)."""
     out: dict[tuple[str, str], Endpoint] = {}
@@ -169,6 +211,7 @@ def endpoints_by_branch(endpoints: Sequence[Endpoint]) -> dict[tuple[str, str], 
 
 
 def _endpoint(endpoints: Mapping[tuple[str, str], Endpoint], want: _Want) -> Endpoint | None:
+    # Only pairs with an endpoint get their password revealed: no compute, nothing to write.
     return endpoints.get((want.branch.id, want.var.endpoint))
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from neon_sync.engine.failures import Failure
 from neon_sync.engine.state import State
+from neon_sync.engine.verdict import Verdict
 from neon_sync.providers.base import Current, Desired, Scope
 
 # The key of a record or change about a whole scope: "neon-sync created this scope".
@@ -67,10 +69,14 @@ def diff(
     prune: bool = False,
     live_branches: frozenset[str] = frozenset(),
     prune_only: frozenset[str] | None = None,
+    force: bool = False,
+    kept: list[Change] | None = None,
 ) -> list[Change]:
     """Every desired key becomes create/update/noop/unknown. With prune, keys neon-sync
     owns (by state record or the provider's own marker) whose branch is not live become
-    delete; `prune_only` narrows that to some branches (a `--branch` run)."""
+    delete; `prune_only` narrows that to some branches (a `--branch` run). A key whose value
+    was edited since neon-sync wrote it is someone's now: it goes to `kept`, not deleted,
+    unless `force`."""
     changes: list[Change] = []
     wanted: set[tuple[str, str, str]] = set()
     for entry in entries:
@@ -94,6 +100,11 @@ def diff(
         )
     if prune:
         deletes = _prunable(current, state, wanted, live_branches, prune_only)
+        edited = [c for c in deletes if _edited(c, state)]
+        if not force:
+            deletes = [c for c in deletes if c not in edited]
+            if kept is not None:
+                kept += edited
         changes += deletes + _empty_scopes(current, state, deletes, live_branches, prune_only)
     return sorted(changes)
 
@@ -166,6 +177,18 @@ def _prunable(
     return out
 
 
+def _edited(change: Change, state: State) -> bool:
+    """Does the key still hold what neon-sync wrote? By value where readable, else by the
+    service's change marker. Without a record (owned by the provider's own marker) there is
+    nothing to compare: it is taken as written."""
+    record, found = state.get(change.scope, change.key), change.current
+    if record is None or found is None or not record.fingerprint:
+        return False
+    if found.value is not None:
+        return state.fingerprint(change.scope, change.key, found.value) != record.fingerprint
+    return None not in (record.marker, found.updated_at) and found.updated_at != record.marker
+
+
 def _empty_scopes(
     current: Mapping[Scope, Mapping[str, Current]],
     state: State,
@@ -210,7 +233,15 @@ class Plan:
     current: dict[Scope, dict[str, Current]] = field(default_factory=dict)
     live: frozenset[str] = frozenset()
     prune_only: frozenset[str] | None = None
+    failures: list[Failure] = field(default_factory=list)  # keys that could not be planned
+    verdict: Verdict = field(default_factory=Verdict)  # the prune guard's, checked by apply
+    kept: list[Change] = field(default_factory=list)  # prunable, but edited since written
+    remarks: list[str] = field(default_factory=list)  # what the user should know about it
 
     @property
     def pending(self) -> list[Change]:
         return pending(self.changes)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.failures)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ from neon_sync.config.model import Config, Neon
 from neon_sync.engine.apply import Outcome, Progress, apply_plan, make_plan
 from neon_sync.engine.budget import over_budget
 from neon_sync.engine.desired import Providers
+from neon_sync.engine.interrupt import Interrupt
 from neon_sync.engine.plan import Plan
-from neon_sync.engine.state import FileStore, State, state_secret
+from neon_sync.engine.state import FileStore, State, config_identity, state_secret
 from neon_sync.errors import ConfigError, ProviderError
 from neon_sync.neon.client import NeonClient
 from neon_sync.providers.base import Context, StateStore
@@ -32,12 +33,14 @@ class Run:
     store: StateStore
     state: State
     env: Mapping[str, str]
+    interrupt: Interrupt | None = None  # set by the CLI: signals stop writes, not state saves
 
     def plan(
         self,
         branches: Sequence[str] = (),
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
+        force: bool = False,
     ) -> Plan:
         check_settings(self.config, self.providers)
         plan = make_plan(
@@ -48,6 +51,7 @@ class Run:
             branches=branches,
             prune=prune,
             retiring=retiring,
+            force=force,
         )
         # Said before any write, so sync leaves such a target alone instead of failing in it.
         plan.errors.update(over_budget(plan.changes, self.config, self.providers))
@@ -59,16 +63,27 @@ class Run:
         prune: bool = False,
         retiring: frozenset[str] = frozenset(),
         progress: Progress | None = None,
+        force: bool = False,
     ) -> Outcome:
         """Plan, then apply; save the state only if it changed (a no-op run writes nothing).
         `retiring` branches count as deleted: with prune, what was written for them goes."""
-        plan = self.plan(branches, prune, retiring)
-        outcome = apply_plan(plan, self.config, self.providers, self.state, progress)
-        if self.state.changed:
-            latest = State.from_document(state_secret(self.env), self.store.load())
-            self.state = self.state.rebase(latest)
-            self.store.save(self.state.document())
+        plan = self.plan(branches, prune, retiring, force)
+        with self.interrupt.writing() if self.interrupt else nullcontext(None) as stop:
+            outcome = apply_plan(plan, self.config, self.providers, self.state, progress, stop)
+            if self.state.changed:
+                self.save_state()
         return outcome
+
+    def save_state(self) -> None:
+        """This run's edits onto the store as it is now (another run may have saved since)."""
+        secret, owner = state_secret(self.env), self.state.owner
+
+        def merge(latest: dict[str, Any] | None) -> dict[str, Any]:
+            self.state = self.state.rebase(State.from_document(secret, latest, owner))
+            return self.state.document()
+
+        self.store.update(merge)
+        self.state.saved()
 
 
 def neon_client(
@@ -135,12 +150,19 @@ def open_run(
     """Load the config (and the .env beside it, into os.environ when env is None), connect."""
     found = config_mod.find(config_path, os.environ if env is None else env, cwd or Path.cwd())
     config, env = read_config(found, env)
-    context = Context(env=env, base_dir=config.base_dir, transport=transport, sleep=sleep)
+    context = Context(
+        env=env,
+        base_dir=config.base_dir,
+        transport=transport,
+        sleep=sleep,
+        neon_project=config.neon.project_id,
+    )
     made = Providers(context)
     store = choose_store(config, context, made)
     with neon_client(config.neon, env, transport, sleep) as neon:
         try:
-            state = State.from_document(state_secret(env), store.load())
+            owner = (config.neon.project_id, config_identity(config.path, config.state_path))
+            state = State.from_document(state_secret(env), store.load(), owner)
             yield Run(config, neon, made, store, state, env)
         finally:
             made.close()

@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from neon_sync import fileio
 from neon_sync.errors import StateError
+from neon_sync.lock import Busy, locked
 from neon_sync.providers.base import Scope
 
 VERSION = 1
@@ -42,6 +44,10 @@ class Record:
     branch: str
     marker: str | None = None  # the service's updated_at when we wrote it
     options: Mapping[str, Any] = field(default_factory=dict)  # to reach the scope again (prune)
+    # Whose write this was: the Neon project and the config (its path relative to the state
+    # file), so that a prune never touches keys another project or config wrote.
+    project: str = ""
+    config: str = ""
 
 
 def _key(target: str, scope_id: str, key: str) -> str:
@@ -49,19 +55,32 @@ def _key(target: str, scope_id: str, key: str) -> str:
 
 
 class State:
-    def __init__(self, secret: bytes, records: dict[str, Record] | None = None) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        records: dict[str, Record] | None = None,
+        owner: tuple[str, str] = ("", ""),
+    ) -> None:
         self._secret = secret
         self._records = records or {}
         self._edits: dict[str, Record | None] = {}  # this run's puts, and drops (None)
+        self.owner = owner  # (Neon project id, config identity) of this run
 
     @property
     def changed(self) -> bool:
         return bool(self._edits)
 
     @classmethod
-    def from_document(cls, secret: bytes, document: Mapping[str, Any] | None) -> State:
+    def from_document(
+        cls,
+        secret: bytes,
+        document: Mapping[str, Any] | None,
+        owner: tuple[str, str] = ("", ""),
+    ) -> State:
+        """Records of a document; those written before records named their project and
+        config (neon-sync 0.1) are taken to be `owner`'s, which they were."""
         if not document:
-            return cls(secret)
+            return cls(secret, owner=owner)
         if not isinstance(document, Mapping):
             raise BadState("the state document is not a JSON object")
         if document.get("version") != VERSION or not isinstance(document.get("records"), list):
@@ -71,11 +90,16 @@ class State:
             for row in document["records"]:
                 target, scope_id, key = row["target"], row["scope"], row["key"]
                 records[_key(target, scope_id, key)] = Record(
-                    row["fingerprint"], row["branch"], row.get("marker"), row.get("options", {})
+                    row["fingerprint"],
+                    row["branch"],
+                    row.get("marker"),
+                    row.get("options", {}),
+                    row.get("project") or owner[0],
+                    row.get("config") or owner[1],
                 )
         except (KeyError, TypeError, AttributeError):
             raise BadState("the state document has records of the wrong shape") from None
-        return cls(secret, records)
+        return cls(secret, records, owner)
 
     def document(self) -> dict[str, Any]:
         rows = []
@@ -92,6 +116,7 @@ class State:
         return self._records.get(_key(scope.target, scope.id, key))
 
     def put(self, scope: Scope, key: str, record: Record) -> None:
+        record = replace(record, project=self.owner[0], config=self.owner[1])
         composite = _key(scope.target, scope.id, key)
         if self._records.get(composite) != record:
             self._records[composite] = self._edits[composite] = record
@@ -110,13 +135,31 @@ class State:
                 records.pop(composite, None)
             else:
                 records[composite] = record
-        return State(self._secret, records)
+        rebased = State(self._secret, records, self.owner)
+        rebased._edits = dict(self._edits)  # still this run's: a second merge needs them
+        return rebased
+
+    def saved(self) -> None:
+        """The store holds this run's edits now: later saves start from none."""
+        self._edits = {}
 
     def owned(self) -> Iterator[tuple[Scope, str, Record]]:
-        """Every (scope, key) neon-sync has written, with its record."""
+        """Every (scope, key) this project and config have written, with its record."""
         for composite, record in sorted(self._records.items()):
+            if (record.project, record.config) != self.owner:
+                continue
             target, scope_id, key = composite.split("\x1f")
             yield Scope(target, scope_id, dict(record.options)), key, record
+
+    def others(self) -> set[str]:
+        """The Neon projects other records were written for (their keys are never pruned)."""
+        return {r.project for r in self._records.values() if r.project != self.owner[0]}
+
+
+def config_identity(config_path: Path, state_path: Path) -> str:
+    """The config as the state knows it: its path relative to the state file's folder, so a
+    project folder that moves (or a CI checkout elsewhere) keeps its records."""
+    return Path(os.path.relpath(config_path.resolve(), state_path.resolve().parent)).as_posix()
 
 
 def state_secret(env: Mapping[str, str]) -> bytes:
@@ -148,6 +191,18 @@ class FileStore:
         if not isinstance(document, dict):
             raise BadState(f"state file {self.path} does not hold a JSON object")
         return document
+
+    def update(self, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        """Load, merge and save under an OS lock: a concurrent run waits its turn, then
+        merges onto what this one saved."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with locked(self.path):
+                self.save(merge(self.load()))
+        except Busy as exc:
+            raise StateError(str(exc)) from None
+        except OSError as exc:
+            raise StateError(f"cannot lock state file {self.path}: {exc.strerror}") from None
 
     def save(self, document: dict[str, Any]) -> None:
         folder = self.path.parent

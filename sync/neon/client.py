@@ -22,7 +22,7 @@ import httpx
 
 from neon_sync.errors import ConfigError
 from neon_sync.http import Retry, call, make_client
-from neon_sync.neon import DEFAULT_API_HOST
+from neon_sync.neon import DEFAULT_API_HOST, checks
 from neon_sync.neon.limiter import LimitedTransport, Limiter, Limits
 from neon_sync.neon.model import (
     SERVICE,
@@ -213,7 +213,9 @@ class NeonClient:
             # The answer carries the owner's password: keep it, a reveal saved.
             for details in body.get("connection_uris") or []:
                 found = details.get("connection_parameters") if isinstance(details, dict) else None
-                if isinstance(found, dict) and found.get("role") and found.get("password"):
+                if not isinstance(found, dict) or not isinstance(found.get("password"), str):
+                    continue
+                if found.get("role") and found.get("password"):
                     self._passwords[(branch.id, found["role"])] = Secret(found["password"])
         self._wait(body.get("operations") or [], action)
         return branch
@@ -242,7 +244,8 @@ class NeonClient:
         action = f"reset the password of role {role!r} on branch {branch_id}"
         path = f"{self._role_path(branch_id, role)}/reset_password"
         body = json_of(self._call("POST", path, action, branch_id, role=role), action)
-        secret = parse(action, lambda: Secret(str(body["role"]["password"])))
+        value = parse(action, lambda: body["role"]["password"])
+        secret = Secret(checks.password(value, action, f"POST {path}"))
         with self._lock:  # the old password is gone once the operations finish
             self._passwords[(branch_id, role)] = secret
             self._roles.pop(branch_id, None)  # the role's updated_at moved
@@ -289,7 +292,8 @@ class NeonClient:
         action = f"reveal the password of role {role!r} on branch {branch_id}"
         path = f"{self._role_path(branch_id, role)}/reveal_password"
         body = self._get(path, action, branch_id, role=role)
-        return parse(action, lambda: Secret(str(body["password"])))
+        value = parse(action, lambda: body["password"])
+        return Secret(checks.password(value, action, f"GET {path}"))
 
     def _reveal_all(self, pairs: list[Pair]) -> None:
         with ThreadPoolExecutor(min(self._concurrency, len(pairs)), "neon-reveal") as pool:

@@ -34,7 +34,7 @@ def dotenv(tmp_path: Path) -> Harness:
     provider = providers.module("dotenv").create(Context(env={}, base_dir=tmp_path))
 
     def peek(scope: Scope, key: str) -> str | None:
-        path = Path(scope.options["path"])
+        path = tmp_path / scope.options["path"]
         return dotenv_values(path).get(key) if path.exists() else None
 
     return Harness(provider, {"path": ".env.contract"}, peek)
