@@ -3,55 +3,50 @@ few writes neon-sync makes (create/delete a branch, reset a password), each wait
 operations it starts.
 
 Every answer is cached for the client's life (`invalidate()` drops the caches), so one run
-never fetches the same thing twice. Retries (429, 423, 5xx, Retry-After) live in neon_sync.http's
-transport; this module maps Neon's answers and adds hints to its errors.
+never fetches the same thing twice. How requests reach Neon (limits, retries, hints,
+operations) is neon.api's.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from types import TracebackType
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import TypeVar
 
 import httpx
 
-from neon_sync.errors import ConfigError
-from neon_sync.http import Retry, call, make_client
 from neon_sync.neon import DEFAULT_API_HOST, checks
-from neon_sync.neon.limiter import LimitedTransport, Limiter, Limits
+from neon_sync.neon.api import OPERATION_TIMEOUT, RETRY, NeonApi
+from neon_sync.neon.limiter import Limits
 from neon_sync.neon.model import (
-    SERVICE,
     Branch,
     Database,
     Endpoint,
-    Json,
     Role,
     all_pages,
     branch_from,
     database_from,
     endpoint_from,
-    hint,
     json_of,
     parse,
     role_from,
     uri_secret,
-    wait_for,
 )
-from neon_sync.secret import Secret, remember
+from neon_sync.secret import Secret
 
-__all__ = ["DEFAULT_API_HOST", "Branch", "Database", "Endpoint", "NeonClient", "Role"]
+__all__ = [
+    "DEFAULT_API_HOST",
+    "RETRY",
+    "Branch",
+    "Database",
+    "Endpoint",
+    "NeonClient",
+    "Role",
+]
 
 PAGE_SIZE = 1000  # branches per page; the spec allows up to 10000
-# Neon answers 423 while another operation runs on the project, which can take a while:
-# more attempts than the default, up to about a minute of waiting in all.
-RETRY = Retry(attempts=8)
-OPERATION_TIMEOUT = 300.0  # seconds we wait, in all, for one write's operations
-_PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -59,7 +54,7 @@ Pair = tuple[str, str]  # (branch_id, role)
 UriKey = tuple[str, str, str, bool, str | None]  # (branch_id, database, role, pooled, endpoint)
 
 
-class NeonClient:
+class NeonClient(NeonApi):
     """One Neon project, through one API key. Thread-safe; use as a context manager."""
 
     _branches: list[Branch] | None
@@ -82,30 +77,17 @@ class NeonClient:
         operation_timeout: float = OPERATION_TIMEOUT,
         limits: Limits | None = None,
     ) -> None:
-        if not api_key:
-            raise ConfigError(
-                "NEON_API_KEY is not set; create an API key in the Neon console and export it "
-                "(or put it in a .env file beside the config)"
-            )
-        if not _PROJECT_ID.match(project_id):
-            raise ConfigError(f"{project_id!r} is not a Neon project id (like shiny-wind-028834)")
-        remember(api_key)  # so the key is masked should it ever reach output
-        self.project_id = project_id
-        self._project_path = f"/projects/{project_id}"
-        # Threads share one limiter: Neon's limits are per account and route, not per thread.
-        self.limiter = Limiter(limits or Limits(), sleep=sleep)
-        self._http = make_client(
-            api_host,
-            what="NEON_API_HOST",
-            headers={"authorization": f"Bearer {api_key}", "accept": "application/json"},
-            transport=LimitedTransport(transport or httpx.HTTPTransport(), self.limiter),
-            retry=RETRY,
+        super().__init__(
+            api_key,
+            project_id,
+            api_host=api_host,
+            transport=transport,
             sleep=sleep,
+            operation_timeout=operation_timeout,
+            limits=limits,
         )
-        self._sleep = sleep
         self._concurrency = max(1, concurrency)
         self._page_size = page_size
-        self._operation_timeout = operation_timeout
         self._lock = threading.Lock()  # guards the caches
         self._listing = threading.Lock()  # one fetch of a project-wide list at a time
         self.invalidate()
@@ -265,20 +247,6 @@ class NeonClient:
             self._passwords = {}
             self._uris = {}
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> NeonClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- internals ------------------------------------------------------------------------------
 
     def _fetch_branches(self) -> list[Branch]:
@@ -321,48 +289,3 @@ class NeonClient:
         value = fetch()
         with self._lock:
             return cache.setdefault(key, value)
-
-    def _wait(self, operations: list[Any], action: str) -> None:
-        def poll(op_id: str) -> Json:
-            what = f"check operation {op_id} ({action})"
-            body = self._get(f"{self._project_path}/operations/{quote(op_id, safe='')}", what)
-            return parse(what, lambda: dict(body["operation"]))
-
-        wait_for(operations, poll, self._sleep, action=action, timeout=self._operation_timeout)
-
-    def _branch_path(self, branch_id: str) -> str:
-        return f"{self._project_path}/branches/{quote(branch_id, safe='')}"
-
-    def _role_path(self, branch_id: str, role: str) -> str:
-        # A role name may hold any character; %-encoding keeps it one path segment.
-        return f"{self._branch_path(branch_id)}/roles/{quote(role, safe='')}"
-
-    def _get(
-        self,
-        path: str,
-        action: str,
-        branch_id: str | None = None,
-        *,
-        role: str | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> Json:
-        response = self._call("GET", path, action, branch_id, role=role, params=params)
-        return json_of(response, action)
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        action: str,
-        branch_id: str | None = None,
-        *,
-        role: str | None = None,
-        ok: Callable[[httpx.Response], bool] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        def hint_for(response: httpx.Response) -> str | None:
-            return hint(response.status_code, self.project_id, branch_id, role)
-
-        return call(
-            self._http, method, path, service=SERVICE, action=action, ok=ok, hint=hint_for, **kwargs
-        )
