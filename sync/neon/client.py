@@ -10,15 +10,12 @@ operations) is neon.api's.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import TypeVar
-
-import httpx
+from typing import Any, TypeVar
 
 from neon_sync.neon import DEFAULT_API_HOST, checks
-from neon_sync.neon.api import OPERATION_TIMEOUT, RETRY, NeonApi
+from neon_sync.neon.api import RETRY, NeonApi
 from neon_sync.neon.limiter import Limits
 from neon_sync.neon.model import (
     Branch,
@@ -69,23 +66,11 @@ class NeonClient(NeonApi):
         api_key: str,
         project_id: str,
         *,
-        api_host: str = DEFAULT_API_HOST,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         concurrency: int = int(Limits().ceiling),
         page_size: int = PAGE_SIZE,
-        operation_timeout: float = OPERATION_TIMEOUT,
-        limits: Limits | None = None,
+        **api: Any,  # NeonApi's: api_host, transport, sleep, operation_timeout, limits
     ) -> None:
-        super().__init__(
-            api_key,
-            project_id,
-            api_host=api_host,
-            transport=transport,
-            sleep=sleep,
-            operation_timeout=operation_timeout,
-            limits=limits,
-        )
+        super().__init__(api_key, project_id, **api)
         self._concurrency = max(1, concurrency)
         self._page_size = page_size
         self._lock = threading.Lock()  # guards the caches
