@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from neon_sync.emulators.github import GitHubEmulator
 from neon_sync.emulators.server import serve
 from neon_sync.emulators.vercel import VercelEmulator
 from tests.conftest import NEON_KEY, Result, SeededNeon, Served
@@ -233,3 +234,48 @@ def test_json_is_printed_even_when_the_run_cannot_start(
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["applied"] is False and "list the branches" in doc["errors"][0]["message"]
+
+
+def test_a_value_github_cannot_hold_fails_only_its_key(
+    run_cli: Run, write_config: Callable[[str], Path], neon: SeededNeon, neon_served: Served
+) -> None:
+    github = GitHubEmulator(token="ghp_token_1")
+    github.add_repo("acme/shop")
+    padding = "x" * (48 * 1024)  # with the host, over the 48 KB GitHub holds per secret
+    write_config(
+        f"""\
+version: 1
+neon: {{ project_id: {neon.project_id} }}
+targets:
+  repo: {{ provider: github, repository: acme/shop }}
+branches:
+  - match: main
+    sync:
+      - target: repo
+        vars:
+          DATABASE_URL: direct
+          PGHOST: {{ value: "{{host}}", secret: false }}
+          HUGE_BLOB: {{ value: "{padding}{{host}}" }}
+"""
+    )
+    with serve(github.handle) as url:
+        env = {
+            "NEON_API_HOST": neon_served.url,
+            "NEON_API_KEY": NEON_KEY,
+            "GITHUB_API_URL": url,
+            "GITHUB_TOKEN": "ghp_token_1",
+        }
+        result = run_cli("sync", env=env)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and padding not in result.output
+    place = github.repos["acme/shop"].place
+    assert set(place.secrets) == {"DATABASE_URL"}
+    assert (
+        neon.password(neon.project_id, "main", "neondb_owner")
+        in place.secrets["DATABASE_URL"].value
+    )
+    assert set(place.variables) == {"PGHOST"}
+    assert not [entry for entry in github.log if "HUGE_BLOB" in entry.path]  # never sent
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, result.stderr
+    assert "HUGE_BLOB" in errors[0] and "48 KB" in errors[0]
