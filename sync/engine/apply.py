@@ -21,7 +21,7 @@ from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
 from neon_sync.neon.resolve import not_found
-from neon_sync.providers.base import AppliesScopes, Current, Provider, Scope, Write
+from neon_sync.providers.base import AppliesScopes, Current, Desired, Provider, Scope, Write
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
@@ -258,9 +258,7 @@ def _record(state: State, change: Change, marker: str | None) -> None:
     elif change.key == SCOPE_KEY:
         state.put(change.scope, SCOPE_KEY, Record("", change.branch, None, options))
     elif change.desired is not None:
-        value = change.desired.value.reveal()
-        fingerprint = state.fingerprint(change.scope, change.key, value)
-        state.put(change.scope, change.key, Record(fingerprint, change.branch, marker, options))
+        _own(state, change.scope, change.desired, marker)
 
 
 def _record_noops(plan: Plan, state: State) -> None:
@@ -272,14 +270,8 @@ def _record_noops(plan: Plan, state: State) -> None:
             and change.desired
             and not state.get(change.scope, change.key)
         ):
-            value = change.desired.value.reveal()
-            fingerprint = state.fingerprint(change.scope, change.key, value)
             marker = change.current.updated_at if change.current else None
-            state.put(
-                change.scope,
-                change.key,
-                Record(fingerprint, change.desired.branch, marker, dict(change.scope.options)),
-            )
+            _own(state, change.scope, change.desired, marker)
     if plan.prune_only is None and not plan.live:
         return
     for scope, key, record in list(state.owned()):
@@ -288,6 +280,12 @@ def _record_noops(plan: Plan, state: State) -> None:
         absent = scope in plan.current and key not in plan.current[scope]
         if gone_branch and wanted and absent and key != SCOPE_KEY:
             state.drop(scope, key)
+
+
+def _own(state: State, scope: Scope, desired: Desired, marker: str | None) -> None:
+    """Record that neon-sync's value of `desired` is what the scope holds now."""
+    fingerprint = state.fingerprint(scope, desired.key, desired.value.reveal())
+    state.put(scope, desired.key, Record(fingerprint, desired.branch, marker, dict(scope.options)))
 
 
 def _created(scope: Scope, branch: str) -> Change:
