@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from neon_sync.engine.failures import Failure, grouped
@@ -82,6 +83,14 @@ class Report:
             plan.changes, outcome.errors, True, notes, more, outcome.failures, outcome.undone
         )
 
+    @cached_property
+    def _undone_keys(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset(_key(change) for change in self.undone)
+
+    def missed(self, change: Change) -> bool:
+        """Whether `change` was due but did not happen."""
+        return _key(change) in self._undone_keys
+
     def problems(self) -> list[str]:
         """Each problem once: target-wide errors, then one line per branch and cause."""
         lines = [f"target {t}: {m}" for t, m in sorted(self.errors.items())]
@@ -133,7 +142,6 @@ class PlanTable:
 
         console = out.console(stream)
         shown = [c for c in report.changes if self.show_noop or c.action is not Action.NOOP]
-        missed = {_key(change) for change in report.undone}
         if shown:
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             for column in ("action", "target", "scope", "key", "branch", "value", "why"):
@@ -141,7 +149,7 @@ class PlanTable:
             for change in shown:
                 label = DONE[change.action] if report.applied else change.action.value
                 style = STYLE[change.action]
-                if _key(change) in missed:
+                if report.missed(change):
                     label, style = f"failed ({change.action.value})", "bold red"
                 value = scrub(change.masked) if change.action is not Action.DELETE else ""
                 cells = (
@@ -169,9 +177,8 @@ class PlanJson:
 def document(report: Report) -> dict[str, Any]:
     """`errors` holds one entry per target-wide error and per failed key (with its branch
     and key); a change that was due but not made says so (`"failed": true`)."""
-    missed = {_key(change) for change in report.undone}
     rows = [
-        {**change.to_json(), "failed": True} if _key(change) in missed else change.to_json()
+        {**change.to_json(), "failed": True} if report.missed(change) else change.to_json()
         for change in report.changes
     ]
     found = [{"target": t, "message": m} for t, m in sorted(report.errors.items())]
@@ -194,7 +201,8 @@ class PlanMarkdown:
             ]
             for c in shown:
                 value = c.masked if c.action is not Action.DELETE else ""
-                cells = (c.action.value, c.target, c.scope_id, c.key, c.branch, value)
+                label = f"failed ({c.action.value})" if report.missed(c) else c.action.value
+                cells = (label, c.target, c.scope_id, c.key, c.branch, value)
                 lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
         else:
             lines.append("Every target is up to date.")
