@@ -5,16 +5,13 @@ branch's problem: each lookup answers a fact or the reason there is none."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from neon_sync.errors import NeonSyncError
 from neon_sync.neon import checks
 from neon_sync.neon.client import Branch, Endpoint, NeonClient
 from neon_sync.secret import Secret
 
 Pair = tuple[str, str]  # (branch id, role)
-REVEALS_IN_FLIGHT = 8
 
 
 @dataclass
@@ -43,30 +40,16 @@ class Facts:
 def gather(
     neon: NeonClient, endpoints: Mapping[tuple[str, str], Endpoint], needed: Iterable[Pair]
 ) -> Facts:
-    """Reveal every needed password: all at once when all work, else one by one so each
-    failure (after the HTTP layer's retries) is pinned on its own pair."""
-    pairs = sorted(set(needed))
-    route = f"GET /projects/{neon.project_id}/endpoints"
-    try:
-        return Facts(endpoints, neon.passwords(pairs), {}, route)
-    except NeonSyncError:
-        pass
+    """Reveal every needed password; each failure (after the HTTP layer's retries) is
+    pinned on its own pair, and no pair is asked twice."""
     found: dict[Pair, Secret] = {}
     broken: dict[Pair, str] = {}
-
-    def one(pair: Pair) -> Secret | str:
-        try:
-            return neon.password(*pair)  # the ones that worked above are cached
-        except NeonSyncError as exc:
-            return str(exc)
-
-    with ThreadPoolExecutor(REVEALS_IN_FLIGHT, "neon-reveal-each") as pool:
-        for pair, result in zip(pairs, pool.map(one, pairs), strict=True):
-            if isinstance(result, Secret):
-                found[pair] = result
-            else:
-                broken[pair] = result
-    return Facts(endpoints, found, broken, route)
+    for pair, result in neon.reveal_each(sorted(set(needed))).items():
+        if isinstance(result, Secret):
+            found[pair] = result
+        else:
+            broken[pair] = str(result)
+    return Facts(endpoints, found, broken, f"GET /projects/{neon.project_id}/endpoints")
 
 
 def branch_problem(branch: Branch) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
+from neon_sync.errors import NeonSyncError
 from neon_sync.neon import DEFAULT_API_HOST, checks
 from neon_sync.neon.api import RETRY, NeonApi
 from neon_sync.neon.limiter import Limits
@@ -130,6 +131,27 @@ class NeonClient(NeonApi):
             self.password(*pair)  # cached by now, unless only one was missing
         with self._lock:
             return {pair: self._passwords[pair] for pair in pairs}
+
+    def reveal_each(self, needed: Iterable[Pair]) -> dict[Pair, Secret | NeonSyncError]:
+        """Each pair's password, or why Neon would not give it. Unlike `passwords`, every
+        pair is tried, so one role's failure stays that role's; what works is cached."""
+        pairs = list(dict.fromkeys(needed))
+        with self._lock:
+            missing = [pair for pair in pairs if pair not in self._passwords]
+
+        def one(pair: Pair) -> Secret | NeonSyncError:
+            try:
+                return self.password(*pair)
+            except NeonSyncError as exc:
+                return exc
+
+        tried: dict[Pair, Secret | NeonSyncError] = {}
+        if missing:
+            workers = max(1, min(self._concurrency, len(missing)))
+            with ThreadPoolExecutor(workers, "neon-reveal") as pool:
+                tried = dict(zip(missing, pool.map(one, missing), strict=True))
+        with self._lock:
+            return {pair: tried[pair] if pair in tried else self._passwords[pair] for pair in pairs}
 
     def connection_uri(
         self,
