@@ -30,7 +30,7 @@ from neon_sync.providers.github import budget
 from neon_sync.providers.github.api import SETTINGS, Clock, GitHubApi, seal, status_in
 from neon_sync.providers.github.names import MAX_SECRETS, canonical, check_name, check_size
 from neon_sync.providers.github.scope import OPTIONS, Holder, parse
-from neon_sync.providers.github.state import DEFAULT_VARIABLE, VariableStateStore
+from neon_sync.providers.github.state import VariableStateStore, variable_name
 from neon_sync.secret import Secret
 
 __all__ = ["OPTIONS", "GitHubProvider", "create"]
@@ -72,8 +72,7 @@ class GitHubProvider(BaseProvider):
     def check_key(self, scope: Scope, desired: Desired) -> None:
         label = f"target {scope.target!r}"
         check_name(desired.key, label)
-        state_variable = canonical(str(scope.options.get("state_variable", DEFAULT_VARIABLE)))
-        if canonical(desired.key) == state_variable:
+        if canonical(desired.key) == variable_name(scope.options):
             raise ConfigError(f"{label}: {desired.key} holds neon-sync's state; pick another name")
         check_size(desired.key, desired.value.reveal(), label)
 
@@ -116,14 +115,14 @@ class GitHubProvider(BaseProvider):
         )
         self._env_exists[holder.id] = True
         self._secret_counts[holder.id] = len(secrets)
-        hidden = scope.options.get("state_variable", DEFAULT_VARIABLE)
+        hidden = variable_name(scope.options)
         found: dict[str, Current] = {}
         for item in variables:
-            name = str(item["name"]).upper()
+            name = canonical(str(item["name"]))
             if name != hidden:
                 found[name] = Current(name, str(item["value"]), False, item.get("updated_at"))
         for item in secrets:
-            name = str(item["name"]).upper()
+            name = canonical(str(item["name"]))
             secret = Current(name, None, True, item.get("updated_at"))
             # GitHub keeps secrets and variables apart: one name can be both.
             found[name] = replace(found[name], twin=secret) if name in found else secret
@@ -270,14 +269,14 @@ class GitHubProvider(BaseProvider):
             )
             or []
         )
-        stamps = {str(s["name"]).upper(): s.get("updated_at") for s in listed}
+        stamps = {canonical(str(s["name"])): s.get("updated_at") for s in listed}
         return {**done, **{key: stamps.get(key) for key in wanted}}
 
     def state_store(self, options: Options) -> StateStore:
         """neon-sync's state kept as one variable of the target's repository (or
         organisation), for CI runs that start without the local state file."""
         holder = parse("state", options, self._env)
-        name = canonical(str(options.get("state_variable") or DEFAULT_VARIABLE))
+        name = variable_name(options)
         check_name(name, "state_variable")
         return VariableStateStore(self.api, holder, name)
 

@@ -11,16 +11,24 @@ secrets on the next run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from neon_sync.errors import ApiError, StateError
 from neon_sync.providers.github.api import GitHubApi, status_in
-from neon_sync.providers.github.names import MAX_VALUE_BYTES
+from neon_sync.providers.github.names import MAX_VALUE_BYTES, canonical
 from neon_sync.providers.github.scope import Holder
 
 DEFAULT_VARIABLE = "NEON_SYNC_STATE"
+
+
+def variable_name(options: Mapping[str, Any]) -> str:
+    """The variable that holds the state, as GitHub stores it (`state_variable`, default
+    NEON_SYNC_STATE): hidden from reads and refused as a key, whatever case the config uses."""
+    return canonical(str(options.get("state_variable") or DEFAULT_VARIABLE))
+
+
 MAX_MERGES = 5
 
 

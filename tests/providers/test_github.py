@@ -555,6 +555,17 @@ def test_state_variable_is_hidden_from_reads_and_can_be_renamed(
     assert set(gh.read([repo])[repo]) == {"NEON_SYNC_STATE"}
 
 
+def test_a_lower_case_state_variable_is_hidden_as_github_stores_it(
+    emu: GitHubEmulator, clock: Clock, tmp_path: Path, gh: GitHubProvider
+) -> None:
+    store_for(emu, clock, tmp_path, {"state_variable": "sync_state"}).save(DOC)
+    assert emu.variable_value("acme/shop", "SYNC_STATE") is not None
+    repo = gh.scope("repo", {"state_variable": "sync_state"})
+    assert set(gh.read([repo])[repo]) == set()
+    with pytest.raises(ConfigError, match="holds neon-sync's state"):
+        gh.check_key(repo, want("SYNC_STATE"))
+
+
 def test_state_over_48_kb_is_a_clear_error(
     emu: GitHubEmulator, clock: Clock, tmp_path: Path
 ) -> None:
