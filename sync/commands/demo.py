@@ -80,13 +80,13 @@ def run_demo(keep: str | None = None, postgres: bool = False) -> bool:
         with open_run(str(config), env) as run:
             plan = run.plan()
             output.heading("neon-sync plan")
-            _show(Report(plan.changes, plan.errors, applied=False))
+            _show(Report.of_plan(plan))
             outcome = run.sync()
             output.heading("neon-sync sync")
-            _show(Report(outcome.plan.changes, outcome.errors, applied=True))
+            _show(Report.of_outcome(outcome))
             again = run.sync()
             output.heading("neon-sync sync (again: nothing to do)")
-            _show(Report(again.plan.changes, again.errors, applied=True))
+            _show(Report.of_outcome(again))
         output.heading("What the targets hold now (masked)")
         for env_file in sorted(folder.glob(".env*")):
             output.show_file(env_file)
@@ -124,5 +124,5 @@ def _vercel_rows(emu: Any) -> Iterator[tuple[str, ...]]:
 
 def _show(report: Report) -> None:
     PlanTable().render(report, sys.stdout)
-    for target, message in sorted(report.errors.items()):
-        output.error(f"target {target}: {message}")
+    for problem in report.problems():
+        output.error(problem)
