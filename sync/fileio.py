@@ -116,3 +116,11 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def ignore_in_git(folder: Path) -> None:
+    """A folder of neon-sync's own (`.neon-sync/`) keeps itself out of git: `*` in its own
+    .gitignore, written once."""
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")

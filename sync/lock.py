@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from neon_sync import fileio
+
 DEFAULT_WAIT = 60.0  # seconds a run waits for another one before it gives up
 NOTICE_AFTER = 1.0  # seconds of waiting before the user is told why nothing happens
 
@@ -35,11 +37,8 @@ def lock_path(path: Path) -> Path:
 
 
 def _prepare(lock: Path) -> None:
-    folder = lock.parent.parent
     lock.parent.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
+    fileio.ignore_in_git(lock.parent.parent)
 
 
 def wait_bound() -> float:

@@ -208,9 +208,8 @@ class FileStore:
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder / ".gitignore"
-            if folder.name == ".neon-sync" and not ignore.exists():
-                ignore.write_text("*\n", encoding="utf-8")
+            if folder.name == ".neon-sync":
+                fileio.ignore_in_git(folder)
             data = json.dumps(document, indent=1, sort_keys=True) + "\n"
             fileio.atomic_write(self.path, data.encode("utf-8"), fileio.NEW_FILE_MODE)
         except OSError as exc:
