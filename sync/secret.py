@@ -44,6 +44,7 @@ class _Registry:
 
     def __init__(self) -> None:
         self.known: set[str] = set()
+        self.remembered: set[str] = set()  # the values themselves, whose forms are all known
         self.pattern: re.Pattern[str] | None = None  # all of `known`, longest first
         self.listeners: list[Callable[[str], None]] = []
         self.lock = threading.Lock()
@@ -93,9 +94,11 @@ def forms(value: str) -> set[str]:
 
 
 def remember(value: str) -> None:
-    if len(value) < 4:  # too short to mask without mangling ordinary text
+    # Called for every string built from a password: the forms are worked out once per value.
+    if len(value) < 4 or value in _registry.remembered:  # too short: would mangle text
         return
     _registry.add(forms(value))
+    _registry.remembered.add(value)
 
 
 def on_new_secret(listener: Callable[[str], None]) -> None:
