@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -191,21 +190,26 @@ class GitHubApi:
     ) -> None:
         self._env, self._transport, self._sleep, self._clock = env, transport, sleep, clock
         self._client: httpx.Client | None = None
+        self._making = threading.Lock()  # reads run on several threads: make one client
         self.pacer = Pacer(clock, sleep)
 
     def client(self) -> httpx.Client:
-        if self._client is None:
-            token = Secret(SETTINGS.token(self._env))  # remembered: output echoing it is masked
-            self._client = make_client(
-                SETTINGS.url(self._env),
-                what=SETTINGS.url_setting,
-                headers={**HEADERS, "authorization": f"Bearer {token.reveal()}"},
-                transport=self._transport,
-                retry=RETRY,
-                policy=github_policy(RETRY, self._clock),
-                sleep=self._sleep,
-            )
-        return self._client
+        with self._making:
+            if self._client is None:
+                self._client = self._make()
+            return self._client
+
+    def _make(self) -> httpx.Client:
+        token = Secret(SETTINGS.token(self._env))  # remembered: output echoing it is masked
+        return make_client(
+            SETTINGS.url(self._env),
+            what=SETTINGS.url_setting,
+            headers={**HEADERS, "authorization": f"Bearer {token.reveal()}"},
+            transport=self._transport,
+            retry=RETRY,
+            policy=github_policy(RETRY, self._clock),
+            sleep=self._sleep,
+        )
 
     def request(
         self,
@@ -286,7 +290,3 @@ class GitHubApi:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def default_clock() -> float:
-    return time.time()
