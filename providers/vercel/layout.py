@@ -87,7 +87,6 @@ class Steps:
 
     edits: list[tuple[Env, list[str]]] = field(default_factory=list)  # narrow targets
     deletes: list[Env] = field(default_factory=list)
-    items: list[Env] = field(default_factory=list)  # one batched upsert
     notes: list[str] = field(default_factory=list)
 
 
