@@ -15,13 +15,13 @@ from neon_sync.engine import guard
 from neon_sync.engine.batched import apply_batched
 from neon_sync.engine.desired import Providers, resolve
 from neon_sync.engine.failures import Failure
-from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff
+from neon_sync.engine.plan import SCOPE_KEY, Action, Change, Plan, diff, writes_by_scope
 from neon_sync.engine.prefetch import Prefetch
 from neon_sync.engine.state import Record, State
 from neon_sync.errors import ConfigError, NeonSyncError, ProviderError
 from neon_sync.neon.client import Branch, NeonClient
 from neon_sync.neon.resolve import not_found
-from neon_sync.providers.base import AppliesScopes, Current, Desired, Provider, Scope, Write
+from neon_sync.providers.base import AppliesScopes, Current, Desired, Provider, Scope
 
 MAX_TARGETS_IN_FLIGHT = 4
 T = TypeVar("T")
@@ -211,13 +211,13 @@ def _apply_target(
     batched: Mapping[Scope, Mapping[str, str | None]] | None = None
     batch_problem: str | None = None
     if isinstance(provider, AppliesScopes):  # one call for all scopes: the API batches them
-        batched, problems = apply_batched(provider, by_scope, _write)
+        batched, problems = apply_batched(provider, by_scope)
         batch_problem = "; ".join(problems) or None
     for scope, scope_changes in sorted(by_scope.items()):
         stopped = stop is not None and stop.is_set()
         if stopped and batched is None:
             break  # interrupted: the rest stays as it was, and shows as not done
-        writes = [_write(c) for c in scope_changes if c.key != SCOPE_KEY]
+        writes = writes_by_scope(scope_changes).get(scope, [])
         markers: Mapping[str, str | None] = {}
         problem = None
         try:
@@ -293,14 +293,6 @@ def _created(scope: Scope, branch: str) -> Change:
     return Change(
         scope.target, scope.id, SCOPE_KEY, Action.CREATE, branch, "scope created", "", scope
     )
-
-
-def _write(change: Change) -> Write:
-    if change.action is Action.DELETE:
-        return Write("delete", change.key, None, change.current)
-    if change.action is Action.CREATE:
-        return Write("create", change.key, change.desired, change.current)
-    return Write("update", change.key, change.desired, change.current)
 
 
 def _each(

@@ -3,25 +3,20 @@ of a target's scopes go to the provider in one call, so its API can batch across
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from neon_sync.engine.plan import SCOPE_KEY, Change
+from neon_sync.engine.plan import Change, writes_by_scope
 from neon_sync.errors import NeonSyncError
-from neon_sync.providers.base import AppliesScopes, Markers, Scope, ScopesError, Write
+from neon_sync.providers.base import AppliesScopes, Markers, Scope, ScopesError
 
 
 def apply_batched(
     provider: AppliesScopes,
     by_scope: Mapping[Scope, Sequence[Change]],
-    to_write: Callable[[Change], Write],
 ) -> tuple[dict[Scope, Markers], list[str]]:
     """(what was written, per scope; failures). A failure keeps what the provider reports
     as done, so the engine still records it."""
-    writes = {
-        scope: [to_write(change) for change in changes if change.key != SCOPE_KEY]
-        for scope, changes in by_scope.items()
-    }
-    writes = {scope: todo for scope, todo in writes.items() if todo}
+    writes = writes_by_scope(change for changes in by_scope.values() for change in changes)
     if not writes:
         return {}, []
     try:

@@ -11,7 +11,7 @@ from typing import Any
 from neon_sync.engine.failures import Failure
 from neon_sync.engine.state import State
 from neon_sync.engine.verdict import Verdict
-from neon_sync.providers.base import Current, Desired, Scope
+from neon_sync.providers.base import Current, Desired, Scope, Write
 
 # The key of a record or change about a whole scope: "neon-sync created this scope".
 SCOPE_KEY = "*"
@@ -41,6 +41,14 @@ class Change:
     scope: Scope = field(default_factory=lambda: Scope("", ""), compare=False, repr=False)
     desired: Desired | None = field(default=None, compare=False, repr=False)
     current: Current | None = field(default=None, compare=False, repr=False)
+
+    def write(self) -> Write:
+        """What the provider is asked to do for this change."""
+        if self.action is Action.DELETE:
+            return Write("delete", self.key, None, self.current)
+        if self.action is Action.CREATE:
+            return Write("create", self.key, self.desired, self.current)
+        return Write("update", self.key, self.desired, self.current)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -245,3 +253,13 @@ class Plan:
     @property
     def failed(self) -> bool:
         return bool(self.errors or self.failures)
+
+
+def writes_by_scope(changes: Iterable[Change]) -> dict[Scope, list[Write]]:
+    """The provider writes of some changes, per scope; a change to the scope itself (one
+    neon-sync created, removed by `remove_scope`) is no write."""
+    out: dict[Scope, list[Write]] = {}
+    for change in changes:
+        if change.key != SCOPE_KEY:
+            out.setdefault(change.scope, []).append(change.write())
+    return out
