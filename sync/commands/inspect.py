@@ -40,9 +40,7 @@ def branch_matches(path: str | None) -> list[BranchRow]:
         found = neon.branches()
     rows = []
     for branch in sorted(found, key=lambda b: (not b.default, b.name)):
-        rules = [
-            r for r in config.rules if r.matcher.match(branch.name, branch.default) is not None
-        ]
+        rules = [rule for rule, _captures in config.matching(branch.name, branch.default)]
         targets = sorted({item.target for rule in rules for item in rule.items})
         rows.append(
             BranchRow(

@@ -102,9 +102,8 @@ def compare(old: Snapshot, new: Snapshot) -> Delta:
 
 
 def _items(config: Config, branch: Branch) -> Iterator[SyncItem]:
-    for rule in config.rules:
-        if rule.matcher.match(branch.name, branch.default) is not None:
-            yield from rule.items
+    for rule, _captures in config.matching(branch.name, branch.default):
+        yield from rule.items
 
 
 def roles_used(config: Config, branch: Branch) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,13 @@ class Config:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    def matching(self, name: str, default: bool) -> Iterator[tuple[Rule, dict[str, str]]]:
+        """The rules that match a branch, each with its captures."""
+        for rule in self.rules:
+            captures = rule.matcher.match(name, default)
+            if captures is not None:
+                yield rule, captures
 
 
 def find(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path:

@@ -88,10 +88,7 @@ def resolve(
     out = Resolution()
     wants: list[_Want] = []
     for branch in branches:
-        for rule in config.rules:
-            captures = rule.matcher.match(branch.name, branch.default)
-            if captures is None:
-                continue
+        for rule, captures in config.matching(branch.name, branch.default):
             out.matched.setdefault(branch.name, []).append(rule.where)
             names = {**captures, "branch": branch.name, "branch_id": branch.id}
             for item in rule.items:
