@@ -8,11 +8,11 @@ deletes anything, even with `--force`."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from neon_sync.config.safety import MIN_OWNED_FOR_SHARE, Safety
-from neon_sync.engine.plan import SCOPE_KEY, Action, Change
+from neon_sync.engine.plan import SCOPE_KEY, Action, Change, owners
 from neon_sync.engine.state import State
 from neon_sync.engine.verdict import Refusal, Verdict
 from neon_sync.neon.client import Branch
@@ -21,15 +21,7 @@ from neon_sync.providers.base import Current, Scope
 
 def owned_counts(state: State, current: Mapping[Scope, Mapping[str, Current]]) -> dict[str, int]:
     """Per target, how many keys neon-sync owns: by record, or by the service's own marker."""
-    keys: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for scope, key, _record in state.owned():
-        if key != SCOPE_KEY:
-            keys[scope.target].add((scope.id, key))
-    for scope, found in current.items():
-        for item in found.values():
-            if item.owner:
-                keys[scope.target].add((scope.id, item.key))
-    return {target: len(found) for target, found in keys.items()}
+    return Counter(target for target, _scope, key in owners(state, current) if key != SCOPE_KEY)
 
 
 def judge(

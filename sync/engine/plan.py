@@ -145,6 +145,21 @@ def _compare(
     return Action.NOOP, ""
 
 
+def owners(
+    state: State, current: Mapping[Scope, Mapping[str, Current]]
+) -> dict[tuple[str, str, str], tuple[Scope, str]]:
+    """Every (target, scope id, key) neon-sync owns, by its own record or by the service's
+    marker (a Vercel comment), with the Neon branch it was written for."""
+    found: dict[tuple[str, str, str], tuple[Scope, str]] = {}
+    for scope, key, record in state.owned():
+        found[(scope.target, scope.id, key)] = (scope, record.branch)
+    for scope, keys in current.items():
+        for item in keys.values():
+            if item.owner:
+                found.setdefault((scope.target, scope.id, item.key), (scope, item.owner))
+    return found
+
+
 def _prunable(
     current: Mapping[Scope, Mapping[str, Current]],
     state: State,
@@ -152,15 +167,8 @@ def _prunable(
     live: frozenset[str],
     only: frozenset[str] | None,
 ) -> list[Change]:
-    owners: dict[tuple[str, str, str], tuple[Scope, str]] = {}
-    for scope, key, record in state.owned():
-        owners[(scope.target, scope.id, key)] = (scope, record.branch)
-    for scope, keys in current.items():
-        for item in keys.values():
-            if item.owner:
-                owners.setdefault((scope.target, scope.id, item.key), (scope, item.owner))
     out = []
-    for (target, scope_id, key), (scope, branch) in owners.items():
+    for (target, scope_id, key), (scope, branch) in owners(state, current).items():
         if (target, scope_id, key) in wanted or branch in live:
             continue
         if only is not None and branch not in only:
