@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from neon_sync.providers.base import Scope, Write
 from neon_sync.providers.github.api import HOURLY_WRITES, MINUTE_WRITES
+from neon_sync.providers.github.names import is_secret
 
 
 def content_requests(
@@ -22,8 +23,8 @@ def content_requests(
         for write in todo:
             count += 1
             current, desired = write.current, write.desired
-            if desired and current and current.secret is not None:
-                count += current.secret != desired.secret
+            if desired and current:  # as the provider's _write decides it
+                count += is_secret(current) != desired.secret
     return count
 
 

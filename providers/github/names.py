@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from neon_sync.envname import RULE, is_env_name
 from neon_sync.errors import ConfigError
+from neon_sync.providers.base import Current
 
 MAX_VALUE_BYTES = 48 * 1024  # per secret and per variable
 MAX_SECRETS = 100  # per repository and per environment
@@ -38,3 +39,10 @@ def check_size(name: str, value: str, label: str) -> None:
             f"{label}: {name} is {size} bytes; GitHub holds at most 48 KB "
             f"({MAX_VALUE_BYTES} bytes) per secret or variable"
         )
+
+
+def is_secret(current: Current) -> bool:
+    """Whether what GitHub holds under a name is a secret (else a variable)."""
+    # read() always sets `secret`; a Current made elsewhere may leave it None, and then
+    # only a secret comes without a value.
+    return current.value is None if current.secret is None else current.secret

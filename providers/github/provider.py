@@ -28,7 +28,13 @@ from neon_sync.providers.base import (
 )
 from neon_sync.providers.github import budget
 from neon_sync.providers.github.api import SETTINGS, Clock, GitHubApi, seal, status_in
-from neon_sync.providers.github.names import MAX_SECRETS, canonical, check_name, check_size
+from neon_sync.providers.github.names import (
+    MAX_SECRETS,
+    canonical,
+    check_name,
+    check_size,
+    is_secret,
+)
 from neon_sync.providers.github.scope import OPTIONS, Holder, parse
 from neon_sync.providers.github.state import VariableStateStore, variable_name
 from neon_sync.secret import Secret
@@ -155,16 +161,16 @@ class GitHubProvider(BaseProvider):
         current, desired = write.current, write.desired
         if desired is None:
             if current is not None:
-                self._delete(holder, write.key, _is_secret(current))
+                self._delete(holder, write.key, is_secret(current))
             return
         if desired.secret:
             self._put_secret(holder, write.key, desired.value)
         else:
             self._put_variable(holder, write.key, desired.value, exists=write.action == "update")
-        if current is not None and _is_secret(current) != desired.secret:
+        if current is not None and is_secret(current) != desired.secret:
             # The engine chose to replace this key with the other kind: remove the old one so
             # the name does not live on as both a secret and a variable.
-            self._delete(holder, write.key, _is_secret(current))
+            self._delete(holder, write.key, is_secret(current))
 
     def _put_secret(self, holder: Holder, key: str, value: Secret) -> None:
         key_id, public_key = self._public_key(holder)
@@ -241,9 +247,9 @@ class GitHubProvider(BaseProvider):
         new = sum(
             1
             for w in writes
-            if w.desired and w.desired.secret and not (w.current and _is_secret(w.current))
+            if w.desired and w.desired.secret and not (w.current and is_secret(w.current))
         )
-        gone = sum(1 for w in writes if w.desired is None and w.current and _is_secret(w.current))
+        gone = sum(1 for w in writes if w.desired is None and w.current and is_secret(w.current))
         limit = MAX_ORG_SECRETS if holder.kind == "org" else MAX_SECRETS
         if held + new - gone > limit:
             raise ProviderError(
@@ -299,12 +305,6 @@ class GitHubProvider(BaseProvider):
 
     def close(self) -> None:
         self.api.close()
-
-
-def _is_secret(current: Current) -> bool:
-    # read() always sets `secret`; a Current made elsewhere may leave it None, and then
-    # only a secret comes without a value.
-    return current.value is None if current.secret is None else current.secret
 
 
 def create(context: Context) -> GitHubProvider:
