@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from neon_sync.cli.options import ConfigOpt, handled
+from neon_sync.config.presets import PRESETS
 
 BranchArg = Annotated[
     str | None,
@@ -20,7 +21,7 @@ PresetOpt = Annotated[
     typer.Option(
         "--preset",
         metavar="NAME",
-        help="prisma, vercel-postgres or libpq (default: DATABASE_URL pooled and "
+        help=f"One of {', '.join(sorted(PRESETS))} (default: DATABASE_URL pooled and "
         "DATABASE_URL_UNPOOLED direct, as Neon's Vercel integration names them).",
     ),
 ]
